@@ -1,0 +1,64 @@
+"""The datasets dmh knows by name, and `load_dataset` for a name, a folder or a DDH pickle."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from ..paths import data_root
+from .ddh_pickle import load_ddh_pickle
+from .faceset import FaceSet
+from .identity_folder import load_identity_folder
+from .preprocess import Crop
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    subdir: str
+    crop: Crop
+    identity_name: Callable[[str], str]
+    source: str
+
+
+def _strip_pins(d: str) -> str:
+    return d[len("pins_"):] if d.startswith("pins_") else d
+
+
+DATASETS: dict[str, DatasetSpec] = {
+    # LFW-a style 250x250 aligned: the inner face sits around the centre.
+    "lfw": DatasetSpec("lfw/lfw", Crop(box=(68, 68, 182, 182)), lambda d: d,
+                       "LFW public release (scikit-learn's fetch_lfw_people downloads it)"),
+    # Pins: loose crops with a little margin, not aligned.
+    "pins": DatasetSpec("pins", Crop(center_fraction=0.85), _strip_pins,
+                        "Kaggle 'Pins Face Recognition' (hereisburak/pins-face-recognition)"),
+}
+
+
+def load_dataset(name_or_path: str, *, size: int = 32, min_images: int = 1, channels: int = 3,
+                 full_frame: bool = False, use_cache: bool = True) -> FaceSet:
+    """Load `lfw`, `pins`, a folder `<root>/<identity>/<image>`, or a DDH `(x, y)` pickle.
+
+    `full_frame=True` skips the face crop and resizes the whole image bilinearly: the view
+    near-duplicates are judged on.
+    """
+    frame = dict(crop=Crop(center_fraction=None), resample="bilinear") if full_frame else {}
+    if name_or_path in DATASETS:
+        spec = DATASETS[name_or_path]
+        root = data_root() / spec.subdir
+        if not root.is_dir():
+            raise FileNotFoundError(
+                f"{name_or_path}: folder {root} not found. Get it from the {spec.source}, put it "
+                f"at $DMH_DATA/{spec.subdir} and set DMH_DATA (see data/README.md)")
+        kw = dict(crop=spec.crop, resample="box") | frame
+        return load_identity_folder(root, name=name_or_path, size=size, channels=channels,
+                                    identity_name=spec.identity_name, min_images=min_images,
+                                    use_cache=use_cache, **kw)
+    path = Path(name_or_path)
+    if path.suffix in (".pkl", ".pickle"):
+        return load_ddh_pickle(path, size=size)
+    if path.is_dir():
+        kw = dict(crop=Crop(), resample="box") | frame
+        return load_identity_folder(path, name=path.name, size=size, channels=channels,
+                                    min_images=min_images, use_cache=use_cache, **kw)
+    raise FileNotFoundError(f"unknown dataset {name_or_path!r}: use one of {sorted(DATASETS)}, "
+                            f"a folder <root>/<identity>/<image>, or a DDH .pkl file")
