@@ -128,6 +128,19 @@ def cmd_search(a) -> None:
         print(f"{rank:3d}  d={int(dist):2d}  {fs.identities[fs.labels[idx]]:30s}  {fs.keys[idx]}")
 
 
+def cmd_book(a) -> None:
+    from .book import BookError, build_book, update_notebooks
+
+    try:
+        if a.update_notebooks:
+            update_notebooks(a.chapters, toc=a.toc)
+        else:
+            build_book(a.profile, a.chapters, execute=not a.no_execute, toc=a.toc)
+    except BookError as e:
+        print(f"dmh book: error: {e}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="dmh", description=DESCRIPTION,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -177,6 +190,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("photo", help="query image file")
     s.add_argument("-k", type=int, default=10)
     s.set_defaults(func=cmd_search)
+    s = sub.add_parser("book", help="execute the chapter notebooks and build the HTML book (_build/html)")
+    s.add_argument("--profile", default="paper", choices=["quick", "paper"])
+    s.add_argument("--chapters", nargs="+", metavar="STEM",
+                   help="execute only these chapters (e.g. data); the build needs every chapter")
+    s.add_argument("--no-execute", action="store_true", help="build from the executed book/*.ipynb")
+    s.add_argument("--update-notebooks", action="store_true",
+                   help="instead: execute notebooks/<stem>.ipynb in place with the quick defaults "
+                        "(the outputs nbval checks)")
+    s.add_argument("--toc", type=Path, default=None, help="another _toc.yml (a partial book)")
+    s.set_defaults(func=cmd_book)
     return p
 
 

@@ -1,0 +1,93 @@
+"""Training and encoding throughput of the default DMH net next to a DDH-sized plain CNN.
+
+Prints images/s for forward+backward+SGD step (batch 256, 32x32) and for encoding, and the
+share of a training step spent outside the model (batch indexing, augmentation,
+normalization) in the same loop `dmh.train` runs. Usage:
+    python benchmarks/bench_train.py [--threads 2] [--steps 20] [--classes 105] [--bits 48]
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import torch
+
+from dmh.augment import flip_and_shift
+from dmh.config import TrainConfig
+from dmh.methods import build_method
+from dmh.models import DDHNet, count_parameters
+from dmh.train import Normalizer
+
+
+def bench(model, criterion, images, labels, norm, steps, batch, warmup=3):
+    opt = torch.optim.SGD(list(model.parameters()) + list(criterion.parameters()), lr=0.01,
+                          momentum=0.9)
+    gen = torch.Generator().manual_seed(0)
+    n = len(images)
+    t_data = t_model = 0.0
+    for step in range(warmup + steps):
+        t0 = time.perf_counter()
+        idx = torch.randint(0, n, (batch,), generator=gen)
+        xb = norm(flip_and_shift(images[idx], gen))
+        yb = labels[idx]
+        t1 = time.perf_counter()
+        h, logits = model(xb)
+        loss, _ = criterion(h, logits, yb)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if hasattr(criterion, "update_centers"):
+            criterion.update_centers(h.detach(), yb)
+        t2 = time.perf_counter()
+        if step >= warmup:
+            t_data += t1 - t0
+            t_model += t2 - t1
+    train_ips = steps * batch / (t_data + t_model)
+    model.eval()
+    with torch.no_grad():
+        x = norm(images[:1024])
+        model.forward_head(model.forward_features(x))
+        t0 = time.perf_counter()
+        for _ in range(3):
+            model.forward_head(model.forward_features(norm(images[:1024])))
+        enc_ips = 3 * 1024 / (time.perf_counter() - t0)
+    model.train()
+    return train_ips, enc_ips, t_data / (t_data + t_model)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--steps", type=int, default=20)
+    p.add_argument("--batch", type=int, default=256)
+    p.add_argument("--classes", type=int, default=105)
+    p.add_argument("--bits", type=int, default=48)
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    images = torch.from_numpy(rng.integers(0, 256, (4096, 3, 32, 32), dtype=np.uint8))
+    labels = torch.from_numpy(rng.integers(0, a.classes, 4096))
+    norm = Normalizer([0.5] * 3, [0.25] * 3)
+    rows = []
+    for name, cfg in (("DMH dense + conv-GAP (default)", TrainConfig(bits=a.bits)),
+                      ("DMH plain + conv-GAP", TrainConfig(bits=a.bits, trunk="plain")),
+                      ("DMH dense + FC head", TrainConfig(bits=a.bits, head="fc"))):
+        model, crit = build_method(cfg, a.classes)
+        rows.append((name, count_parameters(model), *bench(model, crit, images, labels, norm,
+                                                           a.steps, a.batch)))
+    from dmh.losses import DMHLoss
+    ddh = DDHNet(n_classes=a.classes, n_bits=a.bits)
+    crit = DMHLoss(n_classes=a.classes, n_bits=a.bits, use_center=False)
+    rows.append(("DDH-sized plain CNN", count_parameters(ddh),
+                 *bench(ddh, crit, images, labels, norm, a.steps, a.batch)))
+    print(f"torch {torch.__version__}, {a.threads} threads, batch {a.batch}, 32x32, "
+          f"{a.classes} classes, {a.bits} bits, {a.steps} timed steps")
+    print(f"{'model':34s} {'params':>9s} {'train img/s':>12s} {'encode img/s':>13s} {'outside model':>14s}")
+    for name, n, tr, enc, share in rows:
+        print(f"{name:34s} {n:9d} {tr:12.0f} {enc:13.0f} {100 * share:13.1f}%")
+
+
+if __name__ == "__main__":
+    main()

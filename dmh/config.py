@@ -1,0 +1,86 @@
+"""A training run's configuration; its hash names the run, so results are cached by config."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, fields
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that changes a trained model or its score.
+
+    Args:
+        dataset: `lfw`, `pins`, an identity folder or a DDH pickle.
+        bits: code length K.
+        seed: seed of initialization, batch order and augmentation.
+        eval_split: `val` trains on the training images minus the validation queries and
+            scores the validation queries (for tuning); `test` trains on all training images
+            and scores the test queries against the gallery.
+        epochs, batch_size, lr, momentum, weight_decay: SGD with Nesterov momentum and a
+            cosine learning-rate schedule over all steps.
+        lam, mu, alpha: center-loss weight, quantization-loss weight, center update rate.
+        losses: which of softmax / center / quantization are on.
+        trunk, head: `dense` | `plain`, `conv_gap` | `fc` (the ablations).
+        augment: random flip and up-to-2-pixel shifts.
+        model_kwargs: extra keyword arguments of the trunk (sizes).
+        threads: torch CPU threads (results are bit-identical for a fixed seed and thread count).
+        method: `dmh` (others come with the comparison chapter).
+    """
+
+    dataset: str = "pins"
+    bits: int = 48
+    seed: int = 0
+    eval_split: str = "test"
+    epochs: int = 20
+    batch_size: int = 256
+    lr: float = 0.05
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    lam: float = 0.01
+    mu: float = 0.01
+    alpha: float = 0.5
+    losses: tuple[str, ...] = ("softmax", "center", "quantization")
+    trunk: str = "dense"
+    head: str = "conv_gap"
+    augment: bool = True
+    model_kwargs: dict = field(default_factory=dict)
+    threads: int = 2
+    split_seed: int = 0
+    image_size: int = 32
+    method: str = "dmh"
+
+    def __post_init__(self) -> None:
+        if self.eval_split not in ("val", "test"):
+            raise ValueError(f"eval_split must be 'val' or 'test', got {self.eval_split!r}")
+        unknown = set(self.losses) - {"softmax", "center", "quantization"}
+        if unknown or not self.losses:
+            raise ValueError(f"losses must be a non-empty subset of softmax/center/quantization, "
+                             f"got {self.losses}")
+        object.__setattr__(self, "losses", tuple(self.losses))
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["losses"] = list(self.losses)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainConfig":
+        names = {f.name for f in fields(cls)}
+        unknown = set(d) - names
+        if unknown:
+            raise ValueError(f"unknown config keys {sorted(unknown)}")
+        d = dict(d)
+        if "losses" in d:
+            d["losses"] = tuple(d["losses"])
+        return cls(**d)
+
+    def key(self) -> str:
+        """Hash of every field except `threads` (it changes bits, not the experiment)."""
+        d = self.to_dict()
+        d.pop("threads")
+        return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:10]
+
+    def name(self) -> str:
+        ds = self.dataset.rstrip("/").split("/")[-1].replace(" ", "_")
+        return f"{self.method}-{ds}-{self.bits}b-s{self.seed}-{self.eval_split}-{self.key()}"
