@@ -149,7 +149,7 @@ class ConvTrunk(nn.Module):
         else:
             self.plain_widths = self._match_plain_widths(*args)
             self.features, self.out_channels = self._build(*args, widths=self.plain_widths)
-        # The stem and every transition halve the resolution.
+        # Side of the output map for a 32x32 input: the stem and each transition halve it.
         self.out_size = 32 // 2 ** len(block_layers)
 
     @staticmethod
@@ -175,7 +175,8 @@ class ConvTrunk(nn.Module):
     @classmethod
     def _match_plain_widths(cls, in_chans, stem_channels, growth_rate, block_layers, compression, bottleneck):
         """Scale the dense blocks' output widths by the ``s`` that best matches the dense param count."""
-        dense_net, _ = cls._build(in_chans, stem_channels, growth_rate, block_layers, compression, bottleneck, None)
+        with torch.device("meta"):
+            dense_net, _ = cls._build(in_chans, stem_channels, growth_rate, block_layers, compression, bottleneck, None)
         target = _n_params(dense_net)
         ref = [m.out_channels for m in dense_net if isinstance(m, _DenseBlock)]
 
@@ -183,14 +184,16 @@ class ConvTrunk(nn.Module):
             return [max(1, round(s * r)) for r in ref]
 
         def params_at(s: float) -> int:
-            net, _ = cls._build(in_chans, stem_channels, growth_rate, block_layers, compression, bottleneck, widths_at(s))
+            # Candidates are built on the meta device: shapes only, no allocation or init.
+            with torch.device("meta"):
+                net, _ = cls._build(in_chans, stem_channels, growth_rate, block_layers, compression, bottleneck, widths_at(s))
             return _n_params(net)
 
         # Params grow monotonically with s: bisect, then keep the closer end.
         lo, hi = 0.01, 1.0
         while params_at(hi) < target:
             hi *= 2
-        for _ in range(30):
+        for _ in range(12):  # s to ~1e-3 relative: finer than one channel of rounding
             mid = 0.5 * (lo + hi)
             lo, hi = (mid, hi) if params_at(mid) < target else (lo, mid)
         best = min((lo, hi), key=lambda s: abs(params_at(s) - target))

@@ -1,0 +1,160 @@
+"""The book: its toc and config, the HTML checks, and the built pages in a headless browser.
+
+`test_built_book_in_browser` builds the HTML from the committed book/*.ipynb (no notebook
+execution) into a temporary folder with `jupyter-book build -W`, then opens the index and
+every chapter in Chromium: images resolve, links resolve, no notebook error, no script from
+the internet, and the maths is typeset by the local MathJax.
+"""
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+
+from dmh import book
+from dmh.paths import REPO_ROOT
+
+CHAPTERS = ["intro", "data", "main_results", "ablation_dense", "ablation_head", "ablation_losses",
+            "retrieval_examples", "comparison"]
+
+
+def test_toc_lists_the_chapters_with_titles():
+    toc = yaml.safe_load(book.TOC_PATH.read_text())
+    assert toc["format"] == "jb-book" and toc["root"] == "book/intro"
+    assert all(e.get("title") for e in toc["chapters"])
+    # chapters join the toc in this order as their notebooks land
+    names = book.toc_docnames()
+    assert len(names) >= 2 and names == [f"book/{c}" for c in CHAPTERS[:len(names)]]
+    assert book.chapter_stems() == CHAPTERS[1:len(names)]
+
+
+def test_config_offline_and_not_executing():
+    cfg = yaml.safe_load((REPO_ROOT / "_config.yml").read_text())
+    assert cfg["execute"]["execute_notebooks"] == "off"
+    assert cfg["only_build_toc_files"] is True
+    for name in (".venv", "notebooks", "tests", "data", "results", "runs", "README.md", "_build"):
+        assert name in cfg["exclude_patterns"]
+    assert "dmh.book" in cfg["sphinx"]["extra_extensions"]
+    path = cfg["sphinx"]["config"]["mathjax_path"]
+    assert "://" not in path and path.endswith("tex-chtml.js")
+    assert (book.mathjax_es5() / "tex-chtml.js").is_file()
+
+
+def test_page_problems(tmp_path):
+    (tmp_path / "_images").mkdir()
+    (tmp_path / "_images" / "a.png").write_bytes(b"png")
+    (tmp_path / "book").mkdir()
+    (tmp_path / "book" / "other.html").write_text("x")
+    page = tmp_path / "book" / "page.html"
+    good = ('<html><head><script src="../_images/a.png?v=1"></script><link rel="canonical" '
+            'href="https://x.org/p.html"></head><body><img src="../_images/a.png"/>'
+            '<a href="other.html#s">s</a><a href="#top">t</a><a href="https://example.org">e</a>'
+            '<img src="data:image/png;base64,AAAA"/></body></html>')
+    assert book.page_problems(good, page, tmp_path) == []
+    bad = ('<script src="https://cdn.example.org/mathjax.js"></script>'
+           '<img src="../_images/missing.png"><a href="gone.html">g</a>'
+           '<div class="output traceback highlight-ipythontb">Traceback (most recent call last)</div>')
+    problems = book.page_problems(bad, page, tmp_path)
+    assert any("from the internet" in p for p in problems)
+    assert any("missing image ../_images/missing.png" in p for p in problems)
+    assert any("gone.html" in p for p in problems)
+    assert any("error output" in p for p in problems)
+    assert any("traceback" in p.lower() for p in problems)
+    outside = '<a href="../../README.md">r</a>'
+    assert "outside the built book" in book.page_problems(outside, page, tmp_path)[0]
+    redirect = '<meta http-equiv="Refresh" content="0; url=book/nowhere.html" />'
+    assert book.page_problems(redirect, tmp_path / "index.html", tmp_path)
+
+
+def test_notebook_problems():
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+    nb = new_notebook(cells=[new_code_cell("x", outputs=[
+        new_output("stream", name="stderr", text="100%|####| 3/3\n"),
+        new_output("stream", name="stdout", text="UserWarning in stdout is fine\n")])])
+    assert book.notebook_problems(nb) == []
+    nb.cells.append(new_code_cell("y", outputs=[
+        new_output("stream", name="stderr", text="x.py:3: FutureWarning: will change\n"),
+        new_output("error", ename="ValueError", evalue="bad", traceback=[])]))
+    problems = book.notebook_problems(nbformat.from_dict(nb))
+    assert len(problems) == 2 and "FutureWarning" in problems[0] and "ValueError" in problems[1]
+
+
+def test_unknown_chapter_and_profile():
+    with pytest.raises(book.BookError, match="profile"):
+        book.build_book("slow")
+    with pytest.raises(book.BookError, match="nope"):
+        book.build_book("quick", ["nope"], execute=False)
+
+
+def _executed_pages(tmp_path) -> Path:
+    """The toc, less the chapters not executed into book/ yet (skip if none is)."""
+    missing = {Path(m).with_suffix("").as_posix() for m in book.missing_pages()}
+    if not list(book.BOOK_DIR.glob("*.ipynb")):
+        pytest.skip("book/ has no executed notebooks yet: run `dmh book` (or `dmh book --chapters data`)")
+    if not missing:
+        return book.TOC_PATH
+    toc = yaml.safe_load(book.TOC_PATH.read_text())
+    toc["chapters"] = [e for e in toc["chapters"] if e["file"] not in missing]
+    path = tmp_path / "_toc.yml"
+    path.write_text(yaml.safe_dump(toc, sort_keys=False))
+    return path
+
+
+def test_built_book_in_browser(tmp_path):
+    if book.chromium_exe() is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium not installed: scripts/setup.sh installs it when run as root")
+        pytest.skip("chromium not installed (apt-get install -y chromium)")
+    toc = _executed_pages(tmp_path)
+    html = book.build_html(toc=toc, path_output=tmp_path / "out")  # -W, then check_site
+    assert (html / "_static" / "mathjax" / "tex-chtml.js").is_file()
+    pages = [html / f"{n}.html" for n in book.toc_docnames(toc)]
+    assert pages[0].name == "intro.html"
+    doms = {}
+    for page in pages:
+        static = page.read_text()
+        dom = doms[page.name] = book.chromium(page, "--dump-dom")
+        assert "</body>" in dom, f"{page.name}: no DOM from chromium"
+        assert book.page_problems(dom, page, html) == [], page.name
+        if 'class="math' in static:
+            assert "<mjx-container" in dom, f"{page.name}: MathJax did not typeset the maths"
+            assert "<mjx-merror" not in dom, f"{page.name}: a MathJax error"
+    assert "<mjx-container" in doms["intro.html"], "the intro's equation was not rendered"
+
+
+def _notebook(path, code):
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+    nb = new_notebook(cells=[new_markdown_cell("# T"),
+                             new_code_cell('profile = "quick"', metadata={"tags": ["parameters"]}),
+                             new_code_cell(code)],
+                      metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                               "language": "python"}})
+    nbformat.write(nb, path)
+
+
+def test_execute_chapter(tmp_path, monkeypatch):
+    """papermill injects the profile, writes atomically, and fails on errors and warnings."""
+    import nbformat
+
+    monkeypatch.setattr(book, "NOTEBOOK_DIR", tmp_path / "nb")
+    monkeypatch.setattr(book, "FAILED_DIR", tmp_path / "failed")
+    (tmp_path / "nb").mkdir()
+    _notebook(tmp_path / "nb" / "ok.ipynb", "import os; print(profile, os.getcwd())")
+    _notebook(tmp_path / "nb" / "err.ipynb", "raise ValueError('broken chapter')")
+    _notebook(tmp_path / "nb" / "warn.ipynb", "import warnings; warnings.warn('careful')")
+    out = tmp_path / "book" / "ok.ipynb"
+    assert book.execute_chapter("ok", "paper", out) > 0
+    nb = nbformat.read(out, as_version=4)
+    assert any("injected-parameters" in c.metadata.get("tags", []) for c in nb.cells)
+    assert nb.cells[-1].outputs[0]["text"].strip() == f"paper {REPO_ROOT}"
+    assert [p.name for p in out.parent.iterdir()] == ["ok.ipynb"]  # no temp file left
+    with pytest.raises(book.BookError, match="ValueError: broken chapter"):
+        book.execute_chapter("err", "paper", tmp_path / "book" / "err.ipynb")
+    with pytest.raises(book.BookError, match="UserWarning"):
+        book.execute_chapter("warn", "quick", tmp_path / "book" / "warn.ipynb")
+    assert sorted(p.name for p in out.parent.iterdir()) == ["ok.ipynb"]
+    assert sorted(p.name for p in (tmp_path / "failed").iterdir()) == ["err.ipynb", "warn.ipynb"]
