@@ -141,6 +141,17 @@ def cmd_book(a) -> None:
         raise SystemExit(1) from None
 
 
+def cmd_grid(a) -> None:
+    from .experiments import choose, grid, run_grid
+
+    for name in a.grids:
+        if name.startswith("choose-"):
+            out = choose(name.split("-", 1)[1])
+            print(f"{name}: chose {out['chosen']}", flush=True)
+            continue
+        run_grid(grid(name), workers=a.workers, log=lambda s: print(f"[{time.strftime('%H:%M:%S')}] {name}: {s}", flush=True))
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="dmh", description=DESCRIPTION,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -176,6 +187,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--no-resume", action="store_true", help="ignore an existing checkpoint")
     s.add_argument("--force", action="store_true", help="retrain even if a result exists")
     s.set_defaults(func=cmd_train)
+    s = sub.add_parser("grid", help="train named grids of runs (cached, resumable)")
+    s.add_argument("grids", nargs="+", help="sweep-<ds>, choose-<ds>, main-<ds>, ablation-<ds>, "
+                   "budget-<ds> (ds: lfw, pins), run in the order given")
+    s.add_argument("--workers", type=int, default=2)
+    s.set_defaults(func=cmd_grid)
     s = sub.add_parser("evaluate", help="score a trained run on its split")
     s.add_argument("run", help="run name (runs/<name>/) or checkpoint path")
     s.set_defaults(func=cmd_evaluate)

@@ -26,6 +26,7 @@ class TrainConfig:
         model_kwargs: extra keyword arguments of the trunk (sizes).
         threads: torch CPU threads (results are bit-identical for a fixed seed and thread count).
         method: `dmh` (others come with the comparison chapter).
+        method_kwargs: a method's own hyperparameters (margins, weights of other losses).
     """
 
     dataset: str = "pins"
@@ -33,12 +34,12 @@ class TrainConfig:
     seed: int = 0
     eval_split: str = "test"
     epochs: int = 20
-    batch_size: int = 256
-    lr: float = 0.05
+    batch_size: int = 64
+    lr: float = 0.1
     momentum: float = 0.9
     weight_decay: float = 5e-4
-    lam: float = 0.01
-    mu: float = 0.01
+    lam: float = 0.1
+    mu: float = 0.05
     alpha: float = 0.5
     losses: tuple[str, ...] = ("softmax", "center", "quantization")
     trunk: str = "dense"
@@ -49,6 +50,7 @@ class TrainConfig:
     split_seed: int = 0
     image_size: int = 32
     method: str = "dmh"
+    method_kwargs: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.eval_split not in ("val", "test"):
