@@ -149,7 +149,9 @@ def cmd_grid(a) -> None:
             out = choose(name.split("-", 1)[1])
             print(f"{name}: chose {out['chosen']}", flush=True)
             continue
-        run_grid(grid(name), workers=a.workers, log=lambda s: print(f"[{time.strftime('%H:%M:%S')}] {name}: {s}", flush=True))
+        from .experiments import profile
+        run_grid(grid(name, a.profile), workers=a.workers, results_dir=profile(a.profile).results_dir,
+                 log=lambda s: print(f"[{time.strftime('%H:%M:%S')}] {name}: {s}", flush=True))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -191,6 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("grids", nargs="+", help="sweep-<ds>, choose-<ds>, main-<ds>, ablation-<ds>, "
                    "budget-<ds> (ds: lfw, pins), run in the order given")
     s.add_argument("--workers", type=int, default=2)
+    s.add_argument("--profile", default="paper", choices=["paper", "quick"])
     s.set_defaults(func=cmd_grid)
     s = sub.add_parser("evaluate", help="score a trained run on its split")
     s.add_argument("run", help="run name (runs/<name>/) or checkpoint path")

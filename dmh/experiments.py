@@ -3,6 +3,11 @@
 Every run is cached by config (`dmh.train.result_path`), so a grid that shares runs with
 another does not retrain them and an interrupted grid resumes where it stopped.
 
+Two profiles: `paper` (what the committed book shows: both datasets, 12/24/36/48 bits,
+3 seeds, hyperparameters chosen on validation, records committed in `results/runs/`) and
+`quick` (CI and a first look: LFW, 2 epochs, default hyperparameters, records in
+`runs/quick-results/`, not committed).
+
 Budgets: epochs per dataset are fixed for every method so comparisons are at equal
 training cost (LFW's training set is 5x smaller than Pins', so it gets more epochs).
 """
@@ -10,7 +15,8 @@ from __future__ import annotations
 
 import itertools
 import json
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 from .config import TrainConfig
 from .paths import RESULTS_DIR
@@ -26,46 +32,102 @@ SWEEP = {"lr": (0.1,), "lam": (0.001, 0.01, 0.1), "mu": (0.001, 0.01, 0.1)}
 THREADS = 1
 
 
-def base_config(dataset: str, **kw) -> TrainConfig:
-    return TrainConfig(dataset=dataset, epochs=EPOCHS.get(dataset, 20), threads=THREADS, **kw)
+@dataclass(frozen=True)
+class Profile:
+    """Args:
+        datasets, bits, seeds: the grid.
+        epochs: per dataset.
+        threads: torch threads per run.
+        tuned: use the hyperparameters chosen on validation (else TrainConfig's defaults).
+        results: folder of the run records (None: the committed `results/runs/`).
+    """
+
+    name: str
+    datasets: tuple[str, ...]
+    bits: tuple[int, ...]
+    seeds: tuple[int, ...]
+    epochs: dict
+    threads: int
+    tuned: bool
+    results: str | None
+
+    @property
+    def results_dir(self) -> Path:
+        from .train import runs_dir
+
+        return runs_dir() / self.results if self.results else RESULTS_DIR / "runs"
 
 
-def sweep_configs(dataset: str) -> list[TrainConfig]:
-    return [base_config(dataset, bits=48, eval_split="val", lr=lr, lam=lam, mu=mu)
-            for lr, lam, mu in itertools.product(SWEEP["lr"], SWEEP["lam"], SWEEP["mu"])]
+PROFILES = {
+    "paper": Profile("paper", ("lfw", "pins"), BITS, SEEDS, EPOCHS, THREADS, True, None),
+    "quick": Profile("quick", ("lfw",), (12, 48), (0,), {"lfw": 2, "pins": 1}, 2, False,
+                     "quick-results"),
+}
 
 
-def chosen_path(dataset: str):
+def profile(name: str) -> Profile:
+    if name not in PROFILES:
+        raise ValueError(f"unknown profile {name!r}: use one of {sorted(PROFILES)}")
+    return PROFILES[name]
+
+
+def base_config(dataset: str, prof: str = "paper", **kw) -> TrainConfig:
+    p = profile(prof)
+    return TrainConfig(dataset=dataset, epochs=p.epochs.get(dataset, 20), threads=p.threads, **kw)
+
+
+def chosen_path(dataset: str) -> Path:
     return RESULTS_DIR / f"chosen-{dataset}.json"
 
 
 def chosen_hyperparameters(dataset: str) -> dict:
-    """lr/lam/mu picked on validation (`dmh grid sweep-<dataset>` then `dmh choose`)."""
+    """lr/lam/mu picked on validation (`dmh grid sweep-<dataset> choose-<dataset>`)."""
     path = chosen_path(dataset)
     if not path.exists():
-        raise FileNotFoundError(f"{path} missing: run `dmh grid sweep-{dataset}` and `dmh choose "
-                                f"{dataset}` first (hyperparameters come from validation only)")
+        raise FileNotFoundError(f"{path} missing: run `dmh grid sweep-{dataset} choose-{dataset}` "
+                                f"first (hyperparameters come from validation only)")
     return json.loads(path.read_text())["chosen"]
 
 
-def main_configs(dataset: str, bits=BITS, seeds=SEEDS) -> list[TrainConfig]:
-    hp = chosen_hyperparameters(dataset)
-    return [base_config(dataset, bits=k, seed=s, **hp) for k in bits for s in seeds]
+def hyperparameters(dataset: str, prof: str = "paper") -> dict:
+    return chosen_hyperparameters(dataset) if profile(prof).tuned else {}
 
 
-def ablation_configs(dataset: str, bits: int = 48, seeds=SEEDS) -> dict[str, list[TrainConfig]]:
-    """Variants of the chosen DMH config that change one thing each."""
-    hp = chosen_hyperparameters(dataset)
-    variants = {
-        "DMH (dense, conv-GAP, all losses)": {},
-        "plain trunk": {"trunk": "plain"},
-        "FC hash head": {"head": "fc"},
-        "softmax only": {"losses": ("softmax",)},
-        "softmax + center": {"losses": ("softmax", "center")},
-        "softmax + quantization": {"losses": ("softmax", "quantization")},
-    }
-    return {name: [replace(base_config(dataset, bits=bits, seed=s, **hp), **v) for s in seeds]
-            for name, v in variants.items()}
+def sweep_configs(dataset: str, prof: str = "paper") -> list[TrainConfig]:
+    p = profile(prof)
+    grid = SWEEP if p.tuned else {"lr": (0.1,), "lam": (0.01, 0.1), "mu": (0.01, 0.1)}
+    return [base_config(dataset, prof, bits=max(p.bits), eval_split="val", lr=lr, lam=lam, mu=mu)
+            for lr, lam, mu in itertools.product(grid["lr"], grid["lam"], grid["mu"])]
+
+
+def main_configs(dataset: str, prof: str = "paper") -> list[TrainConfig]:
+    p, hp = profile(prof), hyperparameters(dataset, prof)
+    return [base_config(dataset, prof, bits=k, seed=s, **hp) for k in p.bits for s in p.seeds]
+
+
+ABLATIONS = {
+    "DMH (dense, conv-GAP, all losses)": {},
+    "plain trunk": {"trunk": "plain"},
+    "FC hash head": {"head": "fc"},
+    "softmax only": {"losses": ("softmax",)},
+    "softmax + center": {"losses": ("softmax", "center")},
+    "softmax + quantization": {"losses": ("softmax", "quantization")},
+}
+
+
+def ablation_configs(dataset: str, prof: str = "paper", variants=None) -> dict[str, list[TrainConfig]]:
+    """Variants of the chosen DMH config at the longest code, each changing one thing."""
+    p, hp = profile(prof), hyperparameters(dataset, prof)
+    names = variants or list(ABLATIONS)
+    return {name: [replace(base_config(dataset, prof, bits=max(p.bits), seed=s, **hp),
+                           **ABLATIONS[name]) for s in p.seeds] for name in names}
+
+
+def budget_configs(dataset: str, prof: str = "paper") -> list[TrainConfig]:
+    """The chosen config on validation at half, one and two times the epoch budget."""
+    hp = hyperparameters(dataset, prof)
+    base = base_config(dataset, prof, bits=max(profile(prof).bits), eval_split="val", **hp)
+    return [replace(base, epochs=max(1, int(base.epochs * f))) for f in (0.5, 1, 2)]
 
 
 def choose(dataset: str) -> dict:
@@ -88,42 +150,34 @@ def choose(dataset: str) -> dict:
     return out
 
 
-def budget_configs(dataset: str) -> list[TrainConfig]:
-    """The chosen config on validation at half and double the epoch budget: what it costs."""
-    hp = chosen_hyperparameters(dataset)
-    e = EPOCHS.get(dataset, 20)
-    return [base_config(dataset, bits=48, eval_split="val", **hp) if f == 1 else
-            replace(base_config(dataset, bits=48, eval_split="val", **hp), epochs=int(e * f))
-            for f in (0.5, 1, 2)]
-
-
-def run_grid(configs: list[TrainConfig], workers: int = 2, log=print) -> list[dict]:
+def run_grid(configs: list[TrainConfig], workers: int = 2, log=print,
+             results_dir: Path | None = None) -> list[dict]:
     """Train every config not cached yet, `workers` processes at a time; records in order."""
-    from concurrent.futures import ProcessPoolExecutor
     import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
 
     from .train import result_path, train
 
-    todo = [c for c in configs if not result_path(c).exists()]
+    todo = [c for c in configs if not result_path(c, results_dir).exists()]
     log(f"{len(configs)} runs, {len(configs) - len(todo)} cached, {len(todo)} to train")
-    if todo:
+    if todo and workers > 1:
         with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
-            futures = [pool.submit(train, c, progress=False) for c in todo]
+            futures = [pool.submit(train, c, progress=False, results_dir=results_dir) for c in todo]
             for c, f in zip(todo, futures):
                 rec = f.result()
                 log(f"done {c.name()}: mAP@all {rec['metrics']['map_all']:.4f} in {rec['train_s']} s")
-    return [train(c, progress=False) for c in configs]
+    return [train(c, progress=False, results_dir=results_dir) for c in configs]
 
 
-def grid(name: str) -> list[TrainConfig]:
+def grid(name: str, prof: str = "paper") -> list[TrainConfig]:
     """`sweep-<ds>`, `main-<ds>`, `ablation-<ds>`, `budget-<ds>` for ds in lfw/pins."""
     kind, _, ds = name.partition("-")
     if kind == "budget":
-        return budget_configs(ds)
+        return budget_configs(ds, prof)
     if kind == "sweep":
-        return sweep_configs(ds)
+        return sweep_configs(ds, prof)
     if kind == "main":
-        return main_configs(ds)
+        return main_configs(ds, prof)
     if kind == "ablation":
-        return [c for cs in ablation_configs(ds).values() for c in cs]
-    raise ValueError(f"unknown grid {name!r}: sweep-<ds>, main-<ds> or ablation-<ds>")
+        return [c for cs in ablation_configs(ds, prof).values() for c in cs]
+    raise ValueError(f"unknown grid {name!r}: sweep-<ds>, main-<ds>, ablation-<ds> or budget-<ds>")

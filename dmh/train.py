@@ -24,13 +24,18 @@ from .paths import REPO_ROOT, RESULTS_DIR
 from .provenance import provenance
 
 
+# Cut-offs of the precision@k curve stored in every record.
+PRECISION_KS = (1, 5, 10, 20, 50, 100, 200, 500, 1000)
+
+
 def runs_dir() -> Path:
     """Checkpoints (not committed): env `DMH_RUNS`, default `<repo>/runs`."""
     return Path(os.environ.get("DMH_RUNS", REPO_ROOT / "runs"))
 
 
-def result_path(cfg: TrainConfig) -> Path:
-    return RESULTS_DIR / "runs" / f"{cfg.name()}.json"
+def result_path(cfg: TrainConfig, results_dir: Path | None = None) -> Path:
+    """Where a run's record lives: `results/runs/` (committed) unless `results_dir` says."""
+    return Path(results_dir or RESULTS_DIR / "runs") / f"{cfg.name()}.json"
 
 
 def train_eval_parts(cfg: TrainConfig) -> tuple[FaceSet, FaceSet, FaceSet, dict]:
@@ -82,12 +87,12 @@ def _save_checkpoint(path: Path, state: dict) -> None:
 
 def train(cfg: TrainConfig, *, resume: bool = True, force: bool = False, progress: bool = True,
           device: str = "cpu", stop_after_epochs: int | None = None, write_result: bool = True,
-          ) -> dict:
+          results_dir: Path | None = None) -> dict:
     """Train and evaluate `cfg`; return its result record (cached by config).
 
     `stop_after_epochs` ends early without evaluating, as an interruption would (tests).
     """
-    rpath = result_path(cfg)
+    rpath = result_path(cfg, results_dir)
     if rpath.exists() and not force:
         return json.loads(rpath.read_text())
     torch.set_num_threads(cfg.threads)
@@ -156,7 +161,7 @@ def train(cfg: TrainConfig, *, resume: bool = True, force: bool = False, progres
     t_eval = time.perf_counter()
     hq = encode(model, query_fs.images, norm, device=device)
     hg = encode(model, gallery_fs.images, norm, device=device)
-    ks = tuple(k for k in (10, 100) if k <= len(gallery_fs))
+    ks = tuple(k for k in PRECISION_KS if k <= len(gallery_fs))
     metrics = evaluate_codes(encode_signs(hq), encode_signs(hg), query_fs.labels, gallery_fs.labels,
                              cfg.bits, ks=ks)
     # JSON object keys are strings: store them so in memory too, so a cached record reads the same
