@@ -7,12 +7,6 @@ import numpy as np
 import pandas as pd
 
 from .config import TrainConfig
-from .train import train
-
-
-def run_records(configs: Iterable[TrainConfig], *, progress: bool = False) -> list[dict]:
-    """The record of each config: read from the cache, or trained now (then cached)."""
-    return [train(cfg, progress=progress) for cfg in configs]
 
 
 def records_frame(records: list[dict], **extra_cols) -> pd.DataFrame:
@@ -42,3 +36,72 @@ def mean_std(df: pd.DataFrame, by: list[str], value: str = "map_all", digits: in
     out[value] = [f"{m:.{digits}f} ± {s:.{digits}f}" if n > 1 else f"{m:.{digits}f}"
                   for m, s, n in zip(out["mean"], out["std"].fillna(0.0), out["count"])]
     return out.drop(columns=["mean", "std"]).rename(columns={"count": "seeds"})
+
+
+def pivot_mean_std(df: pd.DataFrame, index: str, columns: str, value: str = "map_all",
+                   digits: int = 4) -> pd.DataFrame:
+    """A table of `mean ± std` over seeds, e.g. datasets x bits."""
+    t = mean_std(df, [index, columns], value, digits)
+    return t.pivot(index=index, columns=columns, values=value)
+
+
+def curve_frame(records: list[dict], curve: str) -> pd.DataFrame:
+    """Long table of a stored curve: `precision_at_k` (k, precision) or `pr_curve`
+    (radius, precision, recall), one row per run and point."""
+    rows = []
+    for r in records:
+        base = {"dataset": r["split"]["dataset"], "bits": r["config"]["bits"],
+                "seed": r["config"]["seed"]}
+        m = r["metrics"]
+        if curve == "precision_at_k":
+            rows += [base | {"k": int(k), "precision": v} for k, v in m["precision_at_k"].items()]
+        elif curve == "pr_curve":
+            pr = m["pr_curve"]
+            rows += [base | {"radius": d, "precision": p, "recall": q}
+                     for d, p, q in zip(pr["radius"], pr["precision"], pr["recall"])]
+        else:
+            raise ValueError(f"unknown curve {curve!r}")
+    return pd.DataFrame(rows)
+
+
+def grid_records(configs: Iterable[TrainConfig], results_dir) -> list[dict]:
+    """Records of a grid in the profile's results folder, training what is missing."""
+    from .experiments import run_grid
+
+    return run_grid(list(configs), workers=1, log=lambda s: None, results_dir=results_dir)
+
+
+def floors_frame() -> pd.DataFrame:
+    """The untrained floors (`dmh floors`, results/floors.json) as a table."""
+    import json
+
+    from .paths import RESULTS_DIR
+
+    path = RESULTS_DIR / "floors.json"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} missing: run `dmh floors`")
+    return pd.DataFrame(json.loads(path.read_text())["rows"])
+
+
+def ablation_frame(prof: str, variants: list[str]) -> pd.DataFrame:
+    """One row per run of the named ablation variants (`dmh.experiments.ABLATIONS`) on every
+    dataset of the profile; trains what is missing."""
+    from . import experiments as E
+
+    p = E.profile(prof)
+    frames = []
+    for ds in p.datasets:
+        for name, cfgs in E.ablation_configs(ds, prof, variants).items():
+            frames.append(records_frame(grid_records(cfgs, p.results_dir), variant=name))
+    return pd.concat(frames, ignore_index=True)
+
+
+def ablation_table(df: pd.DataFrame) -> pd.DataFrame:
+    """Per dataset and variant: parameters, mAP@all and float mAP (mean ± std), train time."""
+    keys = ["dataset", "variant"]
+    t = mean_std(df, keys, "map_all")
+    t["map_all_float"] = mean_std(df, keys, "map_all_float")["map_all_float"]
+    t["p_at_r2"] = mean_std(df, keys, "p_at_r2")["p_at_r2"]
+    agg = df.groupby(keys, sort=False).agg(parameters=("n_parameters", "first"),
+                                           train_s=("train_s", "mean")).reset_index()
+    return t.merge(agg, on=keys).set_index(keys)
