@@ -139,8 +139,12 @@ def train(cfg: TrainConfig, *, resume: bool = True, force: bool = False, progres
             if cfg.augment:
                 xb = flip_and_shift(xb, gen)
             xb, yb = norm(xb.to(device)), labels[idx].to(device)
+            step = epoch * steps_per_epoch + it
             for g in opt.param_groups:
-                g["lr"] = cosine_lr(cfg.lr, epoch * steps_per_epoch + it, total_steps)
+                g["lr"] = cosine_lr(cfg.lr, step, total_steps)
+            for m in (model, criterion):  # methods with a schedule of their own (HashNet)
+                if hasattr(m, "set_progress"):
+                    m.set_progress(step / total_steps)
             h, logits = model(xb)
             loss, terms = criterion(h, logits, yb)
             opt.zero_grad(set_to_none=True)
