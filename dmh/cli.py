@@ -111,18 +111,17 @@ def cmd_search(a) -> None:
     import numpy as np
 
     from .codes import encode_signs
-    from .data import DATASETS, load_dataset
-    from .data.preprocess import decode_face
+    from .data import DATASETS, Crop, decode_face, load_dataset
     from .retrieval import hamming_topk
     from .train import encode, load_trained
 
     model, norm, cfg = load_trained(a.run)
     fs = load_dataset(a.images, size=cfg.image_size)
-    crop = DATASETS[a.images].crop if a.images in DATASETS else None
-    from .data.preprocess import Crop
-    q = decode_face(Path(a.photo).read_bytes(), crop or Crop(), cfg.image_size)[None]
+    # the query photo gets the gallery's crop: a named dataset's, else the whole image
+    crop = DATASETS[a.images].crop if a.images in DATASETS else Crop()
+    query = decode_face(Path(a.photo).read_bytes(), crop, cfg.image_size)[None]
     gcodes = encode_signs(encode(model, fs.images, norm))
-    qcodes = encode_signs(encode(model, np.ascontiguousarray(q), norm))
+    qcodes = encode_signs(encode(model, np.ascontiguousarray(query), norm))
     d, i = hamming_topk(qcodes, gcodes, min(a.k, len(fs)))
     for rank, (dist, idx) in enumerate(zip(d[0], i[0]), 1):
         print(f"{rank:3d}  d={int(dist):2d}  {fs.identities[fs.labels[idx]]:30s}  {fs.keys[idx]}")
