@@ -4,6 +4,7 @@ from __future__ import annotations
 import torch
 
 from .config import TrainConfig
+from .deep_baselines import DEEP_BASELINES
 
 
 def build_dmh(cfg: TrainConfig, n_classes: int) -> tuple[torch.nn.Module, torch.nn.Module]:
@@ -19,7 +20,8 @@ def build_dmh(cfg: TrainConfig, n_classes: int) -> tuple[torch.nn.Module, torch.
     return model, criterion
 
 
-METHODS = {"dmh": build_dmh}
+# DMH, then the comparison chapter's deep baselines (dmh/deep_baselines.py).
+METHODS = {"dmh": build_dmh, **DEEP_BASELINES}
 
 
 def build_method(cfg: TrainConfig, n_classes: int):

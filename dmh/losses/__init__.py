@@ -1,5 +1,12 @@
 from .center_loss import CenterLoss
+from .csq_loss import CSQLoss, hash_centers
+from .dcdh_loss import DCDHLoss
+from .ddh_loss import DDHLoss
 from .dmh_loss import DMHLoss
+from .dpsh_loss import DPSHLoss
+from .dsh_loss import DSHLoss
+from .hashnet_loss import HashNetLoss
 from .quantization_loss import QuantizationLoss
 
-__all__ = ["CenterLoss", "QuantizationLoss", "DMHLoss"]
+__all__ = ["CenterLoss", "QuantizationLoss", "DMHLoss", "DDHLoss", "DSHLoss", "DPSHLoss",
+           "HashNetLoss", "CSQLoss", "hash_centers", "DCDHLoss"]

@@ -2,6 +2,7 @@ from typing import Any
 
 from torch import nn
 
+from .continuation_head import ContinuationDMHNet, ContinuationHashHead, continuation_beta
 from .ddh_cnn import DDHNet, DivideAndEncode
 from .dmh_net import DMHNet, count_parameters
 from .hash_heads import ConvGAPHashHead, FCHashHead
@@ -14,6 +15,9 @@ __all__ = [
     "DMHNet",
     "DDHNet",
     "DivideAndEncode",
+    "ContinuationHashHead",
+    "ContinuationDMHNet",
+    "continuation_beta",
     "count_parameters",
     "build_model",
 ]

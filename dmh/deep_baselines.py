@@ -1,0 +1,78 @@
+"""Builders of the comparison chapter's deep hashing baselines: config -> (model, criterion).
+
+Every baseline runs in the shared loop (`dmh.train`): same data, augmentation, SGD, cosine
+schedule and epoch budget as DMH. The papers' ImageNet-scale backbones (AlexNet, VGG,
+ResNet) make no sense at 32x32, so all but DDH use DMH's network (trunk + conv-GAP hash
+head): only the loss, and for HashNet the head's continuation, differ. DDH brings its own
+small face network (`DDHNet`), which is part of what that paper proposes.
+
+A method's own hyperparameters come from `cfg.method_kwargs` (defaults: the papers').
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .config import TrainConfig
+from .losses import CSQLoss, DCDHLoss, DDHLoss, DPSHLoss, DSHLoss, HashNetLoss
+from .models import ContinuationDMHNet, DDHNet, DMHNet
+
+Built = tuple[torch.nn.Module, torch.nn.Module]
+
+
+def _hash_net(cfg: TrainConfig, n_classes: int) -> DMHNet:
+    """DMHNet without a classifier (these losses use no logits; `logits` is then `h`).
+
+    Built first with one, so the trunk and head start from DMH's weights for the same
+    seed; dropping it keeps the parameter count honest.
+    """
+    model = DMHNet(n_classes=n_classes, n_bits=cfg.bits, trunk=cfg.trunk, head=cfg.head,
+                   **cfg.model_kwargs)
+    model.classifier = nn.Identity()
+    return model
+
+
+def build_ddh(cfg: TrainConfig, n_classes: int) -> Built:
+    """DDH: `DDHNet` (its own CNN + divide-and-encode; `trunk`/`head`/`model_kwargs` unused)
+    with :class:`DDHLoss` (softmax on the code + quantization)."""
+    return DDHNet(n_classes=n_classes, n_bits=cfg.bits), DDHLoss(**cfg.method_kwargs)
+
+
+def build_dsh(cfg: TrainConfig, n_classes: int) -> Built:
+    """DSH: DMH's trunk + conv-GAP head (no classifier) with :class:`DSHLoss`."""
+    return _hash_net(cfg, n_classes), DSHLoss(n_bits=cfg.bits, **cfg.method_kwargs)
+
+
+def build_dpsh(cfg: TrainConfig, n_classes: int) -> Built:
+    """DPSH: DMH's trunk + conv-GAP head (no classifier) with :class:`DPSHLoss`."""
+    return _hash_net(cfg, n_classes), DPSHLoss(**cfg.method_kwargs)
+
+
+def build_hashnet(cfg: TrainConfig, n_classes: int) -> Built:
+    """HashNet: DMH's trunk + conv-GAP head whose tanh is scaled by the continuation beta
+    (`method_kwargs['beta_max']`, default 10; no classifier) with :class:`HashNetLoss`."""
+    if cfg.head != "conv_gap":
+        raise ValueError(f"hashnet's continuation head replaces conv_gap, got head={cfg.head!r}")
+    kw = dict(cfg.method_kwargs)
+    model = ContinuationDMHNet(n_classes=n_classes, n_bits=cfg.bits, trunk=cfg.trunk,
+                               beta_max=kw.pop("beta_max", 10.0), **cfg.model_kwargs)
+    model.classifier = nn.Identity()
+    return model, HashNetLoss(n_bits=cfg.bits, **kw)
+
+
+def build_csq(cfg: TrainConfig, n_classes: int) -> Built:
+    """CSQ: DMH's trunk + conv-GAP head (no classifier) with :class:`CSQLoss`; random
+    centers (K not a power of 2, or more identities than 2K) are drawn with `cfg.seed`."""
+    kw = {"seed": cfg.seed, **cfg.method_kwargs}
+    return _hash_net(cfg, n_classes), CSQLoss(n_classes=n_classes, n_bits=cfg.bits, **kw)
+
+
+def build_dcdh(cfg: TrainConfig, n_classes: int) -> Built:
+    """DCDH: DMH's trunk + conv-GAP head (no classifier) with :class:`DCDHLoss` (its
+    learnable centers are trained with the network)."""
+    model = _hash_net(cfg, n_classes)
+    return model, DCDHLoss(n_classes=n_classes, n_bits=cfg.bits, **cfg.method_kwargs)
+
+
+DEEP_BASELINES = {"ddh": build_ddh, "dsh": build_dsh, "dpsh": build_dpsh,
+                  "hashnet": build_hashnet, "csq": build_csq, "dcdh": build_dcdh}

@@ -1,0 +1,268 @@
+"""Deep hashing baselines of the comparison chapter: each loss against a by-hand loop, every
+builder trains a step, HashNet's continuation, CSQ's centers and the comparison grid."""
+import itertools
+import math
+import pickle
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from dmh import experiments
+from dmh.comparison import DEEP_METHODS, comparison_configs
+from dmh.config import TrainConfig
+from dmh.losses import CSQLoss, DCDHLoss, DDHLoss, DPSHLoss, DSHLoss, HashNetLoss, hash_centers
+from dmh.methods import METHODS, build_method
+from dmh.models import ContinuationHashHead, continuation_beta
+
+TINY = {"stem_channels": 8, "growth_rate": 4, "block_layers": [1, 1, 1]}
+K = 4
+Y = torch.tensor([0, 1, 0, 2])  # pairs: one similar (0, 2), five dissimilar
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    # The cores are shared with training runs: multi-threaded tiny ops only wait on each other.
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def _h(seed=0, n=4, k=K):
+    g = torch.Generator().manual_seed(seed)
+    return (torch.rand(n, k, generator=g, dtype=torch.float64) * 1.8 - 0.9).requires_grad_()
+
+
+def _pairs(n):
+    return list(itertools.combinations(range(n), 2))
+
+
+def _sgn(v):
+    return 1.0 if v >= 0 else -1.0
+
+
+def test_ddh_by_hand():
+    h, logits = _h(), torch.randn(4, 3, dtype=torch.float64)
+    total, terms = DDHLoss(mu=0.3)(h, logits, Y)
+    ce = -sum(math.log(math.exp(logits[b, Y[b]]) / sum(math.exp(v) for v in logits[b]))
+              for b in range(4)) / 4
+    quant = sum((h[b, k].item() - _sgn(h[b, k].item())) ** 2 for b in range(4) for k in range(K)) / 4
+    assert terms["ce"].item() == pytest.approx(ce) and terms["quant"].item() == pytest.approx(quant)
+    assert total.item() == pytest.approx(ce + 0.3 * quant)
+
+
+def test_dsh_by_hand():
+    h = _h()
+    total, terms = DSHLoss(n_bits=K)(h, None, Y)
+    m, ls = 2 * K, []
+    for i, j in _pairs(4):
+        d = sum((h[i, k].item() - h[j, k].item()) ** 2 for k in range(K))
+        reg = sum(abs(abs(h[b, k].item()) - 1) for b in (i, j) for k in range(K))
+        ls.append((0.5 * d if Y[i] == Y[j] else 0.5 * max(m - d, 0.0)) + 0.01 * reg)
+    assert total.item() == pytest.approx(sum(ls) / len(ls))
+    assert set(terms) == {"pair", "reg"}
+
+
+def test_dpsh_by_hand():
+    h = _h()
+    total, _ = DPSHLoss(eta=0.7)(h, None, Y)
+    like = []
+    for i, j in _pairs(4):
+        theta = 0.5 * sum(h[i, k].item() * h[j, k].item() for k in range(K))
+        like.append(math.log(1 + math.exp(theta)) - float(Y[i] == Y[j]) * theta)
+    quant = sum((_sgn(h[b, k].item()) - h[b, k].item()) ** 2 for b in range(4) for k in range(K)) / 4
+    assert total.item() == pytest.approx(sum(like) / len(like) + 0.7 * quant)
+
+
+def test_dpsh_stable_for_large_inner_products():
+    h = torch.full((2, 64), 30.0, requires_grad=True)  # theta = 28,800: exp overflows
+    total, _ = DPSHLoss()(h, None, torch.tensor([1, 2]))
+    total.backward()
+    assert torch.isfinite(total) and torch.isfinite(h.grad).all()
+
+
+def test_hashnet_by_hand():
+    h = _h()
+    total, terms = HashNetLoss(n_bits=K)(h, None, Y)
+    alpha, pairs = 10 / K, _pairs(4)
+    n1 = sum(Y[i] == Y[j] for i, j in pairs)
+    n0 = len(pairs) - n1
+    acc = 0.0
+    for i, j in pairs:
+        s = float(Y[i] == Y[j])
+        ip = alpha * sum(h[i, k].item() * h[j, k].item() for k in range(K))
+        w = len(pairs) / (n1 if s else n0)
+        acc += w * (math.log(1 + math.exp(ip)) - s * ip)
+    assert total.item() == pytest.approx(acc / len(pairs))
+    assert total.item() == pytest.approx((terms["similar"] + terms["dissimilar"]).item())
+
+
+def test_csq_by_hand():
+    loss = CSQLoss(n_classes=3, n_bits=K, lam=0.5)
+    h = _h()
+    total, _ = loss(h.float(), None, Y)
+    bce = 0.0
+    for b, k in itertools.product(range(4), range(K)):
+        p, t = (h[b, k].item() + 1) / 2, (loss.centers[Y[b], k].item() + 1) / 2
+        bce -= t * math.log(p) + (1 - t) * math.log(1 - p)
+    quant = sum((abs(h[b, k].item()) - 1) ** 2 for b in range(4) for k in range(K))
+    assert total.item() == pytest.approx(bce / 16 + 0.5 * quant / 16, rel=1e-5)
+    assert not loss.centers.requires_grad and len(list(loss.parameters())) == 0
+
+
+def test_dcdh_by_hand():
+    loss = DCDHLoss(n_classes=3, n_bits=K).double()
+    h, c = _h(), loss.centers.detach()
+    total, terms = loss(h, None, Y)
+    intra = 0.0
+    for b in range(4):
+        z = [-0.125 * sum((h[b, k].item() - c[j, k].item()) ** 2 for k in range(K)) for j in range(3)]
+        intra -= z[Y[b]] - math.log(sum(math.exp(v) for v in z))
+    inter = [math.log(1 + math.exp(K / 2 * F.cosine_similarity(c[j], c[l], dim=0).item()))
+             for j in range(3) for l in range(3) if j != l]
+    quant = 0.0
+    for b in range(4):
+        same = [i for i in range(4) if Y[i] == Y[b]]
+        for k in range(K):
+            w = sum(_sgn(h[i, k].item()) for i in same) / len(same)  # class mean of the codes
+            quant += (h[b, k].item() - _sgn(w + 0.01 * h[b, k].item())) ** 2
+    assert terms["intra"].item() == pytest.approx(intra / 4)
+    assert terms["inter"].item() == pytest.approx(sum(inter) / len(inter))
+    assert terms["quant"].item() == pytest.approx(quant / 4)
+    assert total.item() == pytest.approx(intra / 4 + 0.1 * sum(inter) / 6 + 0.01 * quant / 4)
+
+
+@pytest.mark.parametrize("make", [lambda: DSHLoss(n_bits=K), lambda: DPSHLoss(),
+                                  lambda: HashNetLoss(n_bits=K),
+                                  lambda: CSQLoss(n_classes=3, n_bits=K).double(),
+                                  lambda: DCDHLoss(n_classes=3, n_bits=K).double()])
+def test_gradients_match_finite_differences(make):
+    loss = make()
+    assert torch.autograd.gradcheck(lambda h: loss(h, None, Y)[0], (_h(seed=3),))
+
+
+@pytest.mark.parametrize("make", [lambda: DSHLoss(n_bits=K), lambda: DPSHLoss(),
+                                  lambda: HashNetLoss(n_bits=K)])
+def test_pair_losses_with_a_batch_of_one_are_zero_not_nan(make):
+    h = _h(n=1)
+    total, _ = make()(h, None, torch.tensor([0]))
+    total.backward()
+    assert torch.isfinite(total) and torch.isfinite(h.grad).all()
+
+
+def test_hashnet_beta_schedule():
+    assert continuation_beta(0.0, 10.0) == 1.0 and continuation_beta(1.0, 10.0) == pytest.approx(10.0)
+    assert continuation_beta(0.5, 10.0) == pytest.approx(math.sqrt(1 + 99 * 0.5))
+    betas = [continuation_beta(f / 10, 10.0) for f in range(11)]
+    assert betas == sorted(betas) and continuation_beta(2.0, 10.0) == pytest.approx(10.0)
+    head = ContinuationHashHead(8, 4, beta_max=5.0)
+    x = torch.randn(2, 8, 3, 3)
+    z = head.pool(head.conv(x)).flatten(1)
+    head.set_progress(0.3)
+    assert head.beta.item() == pytest.approx(math.sqrt(1 + 24 * 0.3))
+    assert torch.allclose(head(x), torch.tanh(head.beta * z))
+    assert "beta" in head.state_dict()  # a loaded model keeps the final beta
+
+
+def test_hashnet_model_forwards_progress_to_its_head():
+    model, _ = build_method(TrainConfig(method="hashnet", bits=8, model_kwargs=TINY), 3)
+    model.set_progress(1.0)
+    assert model.head.beta.item() == pytest.approx(10.0)
+
+
+def _hamming(c):
+    return (c.shape[1] - c @ c.T) / 2
+
+
+def test_csq_hadamard_centers():
+    c = hash_centers(16, 16)
+    d = _hamming(c)
+    assert torch.equal(d[~torch.eye(16, dtype=torch.bool)], torch.full((240,), 8.0))
+    d32 = _hamming(hash_centers(32, 16))[~torch.eye(32, dtype=torch.bool)]
+    assert set(d32.unique().tolist()) == {8.0, 16.0}  # c and -c are K apart, others K/2
+
+
+@pytest.mark.parametrize("bits", [12, 16, 48])
+def test_csq_random_centers_are_distinct_signs(bits):
+    c = hash_centers(158, bits, seed=1)  # LFW's identities: more than 2K, so random
+    assert c.shape == (158, bits) and set(c.unique().tolist()) == {-1.0, 1.0}
+    assert len(torch.unique(c, dim=0)) == 158
+    assert torch.equal(c, hash_centers(158, bits, seed=1))
+    if bits == 48:  # long codes keep the paper's ~K/2 separation
+        assert _hamming(c)[~torch.eye(158, dtype=torch.bool)].min() >= 16
+
+
+@pytest.mark.parametrize("method", [m for m in DEEP_METHODS if m != "dmh"])
+def test_every_builder_trains_one_step(method):
+    torch.manual_seed(0)
+    model, crit = build_method(TrainConfig(method=method, bits=12, model_kwargs=TINY), 5)
+    model.train()
+    for m in (model, crit):
+        if hasattr(m, "set_progress"):
+            m.set_progress(0.5)
+    x, y = torch.randn(8, 3, 32, 32), torch.tensor([0, 1, 2, 3, 4, 0, 1, 2])
+    h, logits = model(x)
+    loss, terms = crit(h, logits, y)
+    loss.backward()
+    assert torch.isfinite(loss) and all(not v.requires_grad for v in terms.values())
+    params = dict(model.named_parameters()) | {f"crit.{k}": v for k, v in crit.named_parameters()}
+    for name, p in params.items():
+        assert p.grad is not None and torch.isfinite(p.grad).all(), name
+    codes = model.forward_head(model.forward_features(x))
+    assert codes.shape == (8, 12) and codes.abs().max() < 1
+
+
+def test_methods_table():
+    assert set(METHODS) == set(DEEP_METHODS)
+
+
+@pytest.fixture
+def easy_pickle(tmp_path, monkeypatch):
+    monkeypatch.setenv("DMH_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("DMH_RUNS", str(tmp_path / "runs"))
+    rng = np.random.default_rng(0)
+    protos = np.repeat(rng.integers(30, 226, size=(6, 3)), 32 * 32, axis=1)
+    y = np.repeat(np.arange(6), 12)
+    x = np.clip(protos[y] + rng.normal(0, 40, size=(len(y), protos.shape[1])), 0, 255).astype(np.uint8)
+    path = tmp_path / "easy.pkl"
+    path.write_bytes(pickle.dumps((x, y), protocol=2))
+    return str(path)
+
+
+def test_baselines_run_in_the_shared_loop(easy_pickle):
+    from dmh.train import train
+
+    for method in ("hashnet", "dcdh"):  # the scheduled head and the trained centers
+        cfg = TrainConfig(dataset=easy_pickle, method=method, bits=12, epochs=1, batch_size=32,
+                          model_kwargs=TINY, threads=1)
+        rec = train(cfg, progress=False, write_result=False)
+        assert np.isfinite(rec["history"][0]["total"]) and 0 <= rec["metrics"]["map_all"] <= 1
+
+
+def test_comparison_grid_quick():
+    cfgs = comparison_configs("lfw", "quick")
+    p = experiments.profile("quick")
+    assert len(cfgs) == len(DEEP_METHODS) * len(p.bits)  # one seed in quick
+    dmh = {c.key() for c in cfgs if c.method == "dmh"}
+    assert dmh == {c.key() for c in experiments.main_configs("lfw", "quick")}
+    assert len({c.key() for c in cfgs}) == len(cfgs) and len({c.epochs for c in cfgs}) == 1
+
+
+def test_comparison_grid_paper(monkeypatch):
+    chosen = {"lr": 0.1, "lam": 0.01, "mu": 0.001}
+    monkeypatch.setattr(experiments, "chosen_hyperparameters", lambda ds: chosen)
+    cfgs = comparison_configs("pins", "paper")
+    assert len(cfgs) == len(DEEP_METHODS) * (3 + 3)  # 3 seeds at 48 bits, 1 at 12/24/36
+    main = {c.key() for c in experiments.main_configs("pins", "paper")}
+    for m in DEEP_METHODS:
+        runs = [c for c in cfgs if c.method == m]
+        assert sorted((c.bits, c.seed) for c in runs) == [(12, 0), (24, 0), (36, 0), (48, 0),
+                                                           (48, 1), (48, 2)]
+        assert all(c.epochs == experiments.EPOCHS["pins"] for c in runs)
+        if m == "dmh":
+            assert all(c.key() in main for c in runs) and all(c.lam == 0.01 for c in runs)
+        else:
+            d = TrainConfig()
+            assert all((c.lr, c.lam, c.mu) == (d.lr, d.lam, d.mu) for c in runs)
