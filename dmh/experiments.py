@@ -40,6 +40,8 @@ class Profile:
         threads: torch threads per run.
         tuned: use the hyperparameters chosen on validation (else TrainConfig's defaults).
         results: folder of the run records (None: the committed `results/runs/`).
+        ablation_seeds: seeds of the ablation variants (fewer than `seeds` where the CPU
+            budget demands it; the chapters say how many).
     """
 
     name: str
@@ -50,6 +52,7 @@ class Profile:
     threads: int
     tuned: bool
     results: str | None
+    ablation_seeds: tuple[int, ...] = (0,)
 
     @property
     def results_dir(self) -> Path:
@@ -120,7 +123,7 @@ def ablation_configs(dataset: str, prof: str = "paper", variants=None) -> dict[s
     p, hp = profile(prof), hyperparameters(dataset, prof)
     names = variants or list(ABLATIONS)
     return {name: [replace(base_config(dataset, prof, bits=max(p.bits), seed=s, **hp),
-                           **ABLATIONS[name]) for s in p.seeds] for name in names}
+                           **ABLATIONS[name]) for s in p.ablation_seeds] for name in names}
 
 
 def budget_configs(dataset: str, prof: str = "paper") -> list[TrainConfig]:
@@ -170,7 +173,7 @@ def run_grid(configs: list[TrainConfig], workers: int = 2, log=print,
 
 
 def grid(name: str, prof: str = "paper") -> list[TrainConfig]:
-    """`sweep-<ds>`, `main-<ds>`, `ablation-<ds>`, `budget-<ds>` for ds in lfw/pins."""
+    """`sweep-<ds>`, `main-<ds>`, `ablation-<ds>`, `budget-<ds>`, `comparison-<ds>` (ds: lfw, pins)."""
     kind, _, ds = name.partition("-")
     if kind == "budget":
         return budget_configs(ds, prof)
@@ -180,4 +183,9 @@ def grid(name: str, prof: str = "paper") -> list[TrainConfig]:
         return main_configs(ds, prof)
     if kind == "ablation":
         return [c for cs in ablation_configs(ds, prof).values() for c in cs]
-    raise ValueError(f"unknown grid {name!r}: sweep-<ds>, main-<ds>, ablation-<ds> or budget-<ds>")
+    if kind == "comparison":
+        from .comparison import comparison_configs
+
+        return comparison_configs(ds, prof)
+    raise ValueError(f"unknown grid {name!r}: sweep-<ds>, main-<ds>, ablation-<ds>, budget-<ds> "
+                     f"or comparison-<ds>")
