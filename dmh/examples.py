@@ -12,13 +12,18 @@ from .retrieval import hamming_distances, hamming_topk
 from .train import encode, load_trained, runs_dir, train, train_eval_parts
 
 
-def trained_codes(cfg: TrainConfig, results_dir: Path | None = None) -> dict:
-    """Codes of the test queries and gallery of a trained run. Checkpoints are not committed:
-    a fresh clone retrains the run's weights (same seed and threads give the same weights)."""
+def ensure_checkpoint(cfg: TrainConfig, results_dir: Path | None = None) -> Path:
+    """The run's checkpoint. Checkpoints are not committed: a fresh clone retrains the run's
+    weights (same seed and thread count give the same weights), leaving its record alone."""
     ckpt = runs_dir() / cfg.name() / "checkpoint.pt"
     if not ckpt.exists():
         train(cfg, force=True, write_result=False, progress=False, results_dir=results_dir)
-    model, norm, cfg = load_trained(str(ckpt))
+    return ckpt
+
+
+def trained_codes(cfg: TrainConfig, results_dir: Path | None = None) -> dict:
+    """Codes of the test queries and gallery of a trained run."""
+    model, norm, cfg = load_trained(str(ensure_checkpoint(cfg, results_dir)))
     _, query, gallery, _ = train_eval_parts(cfg)
     return {"query": query, "gallery": gallery,
             "qcodes": encode_signs(encode(model, query.images, norm)),
