@@ -6,7 +6,7 @@ from dmh.cli import build_parser, main
 from dmh.config import TrainConfig
 from dmh.train import runs_dir, train
 from test_data import make_folder
-from test_train import TINY, easy_pickle  # noqa: F401  (fixture)
+from conftest import TINY
 
 
 def test_help_lists_every_command(capsys):
@@ -25,7 +25,7 @@ def test_missing_dataset_is_a_clear_error(tmp_path, monkeypatch, capsys):
     assert "data/README.md" in err and "lfw" in err
 
 
-def test_encode_and_search_a_folder(easy_pickle, tmp_path, capsys):  # noqa: F811
+def test_encode_and_search_a_folder(easy_pickle, tmp_path, capsys):
     cfg = TrainConfig(dataset=easy_pickle, bits=12, epochs=1, batch_size=32, model_kwargs=TINY,
                       threads=1)
     train(cfg, progress=False, write_result=False)

@@ -2,13 +2,13 @@
 builder trains a step, HashNet's continuation, CSQ's centers and the comparison grid."""
 import itertools
 import math
-import pickle
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
+from conftest import TINY
 from dmh import experiments
 from dmh.comparison import DEEP_METHODS, comparison_configs
 from dmh.config import TrainConfig
@@ -16,7 +16,6 @@ from dmh.losses import CSQLoss, DCDHLoss, DDHLoss, DPSHLoss, DSHLoss, HashNetLos
 from dmh.methods import METHODS, build_method
 from dmh.models import ContinuationHashHead, continuation_beta
 
-TINY = {"stem_channels": 8, "growth_rate": 4, "block_layers": [1, 1, 1]}
 K = 4
 Y = torch.tensor([0, 1, 0, 2])  # pairs: one similar (0, 2), five dissimilar
 
@@ -216,19 +215,6 @@ def test_every_builder_trains_one_step(method):
 
 def test_methods_table():
     assert set(METHODS) == set(DEEP_METHODS)
-
-
-@pytest.fixture
-def easy_pickle(tmp_path, monkeypatch):
-    monkeypatch.setenv("DMH_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setenv("DMH_RUNS", str(tmp_path / "runs"))
-    rng = np.random.default_rng(0)
-    protos = np.repeat(rng.integers(30, 226, size=(6, 3)), 32 * 32, axis=1)
-    y = np.repeat(np.arange(6), 12)
-    x = np.clip(protos[y] + rng.normal(0, 40, size=(len(y), protos.shape[1])), 0, 255).astype(np.uint8)
-    path = tmp_path / "easy.pkl"
-    path.write_bytes(pickle.dumps((x, y), protocol=2))
-    return str(path)
 
 
 def test_baselines_run_in_the_shared_loop(easy_pickle):

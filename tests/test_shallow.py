@@ -1,6 +1,5 @@
 """Shallow hashing baselines against closed forms and independent computations."""
 import json
-import pickle
 
 import numpy as np
 import pytest
@@ -8,6 +7,7 @@ from scipy.linalg import orthogonal_procrustes
 from sklearn.decomposition import PCA
 from threadpoolctl import threadpool_limits
 
+from conftest import TINY
 from dmh.baselines import ITQ, LSH, PCAH, SDH, SH, RandomCodes
 from dmh.baselines.itq import random_rotation
 from dmh.baselines.sdh import dcc_bits
@@ -209,23 +209,6 @@ def test_pca_methods_refuse_more_bits_than_dims(cls):
 
 
 # ------------------------------------------------------------------ evaluate_shallow
-
-TINY = {"stem_channels": 8, "growth_rate": 4, "block_layers": [1, 1, 1]}
-
-
-@pytest.fixture
-def easy_pickle(tmp_path, monkeypatch):
-    """8 identities x 16 images in the DDH format: a class colour plus pixel noise."""
-    monkeypatch.setenv("DMH_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setenv("DMH_RUNS", str(tmp_path / "runs"))
-    rng = np.random.default_rng(0)
-    protos = np.repeat(rng.integers(30, 226, size=(8, 3)), 32 * 32, axis=1)
-    y = np.repeat(np.arange(8), 16)
-    x = np.clip(protos[y] + rng.normal(0, 40, size=(len(y), protos.shape[1])), 0, 255).astype(np.uint8)
-    path = tmp_path / "easy.pkl"
-    path.write_bytes(pickle.dumps((x, y), protocol=2))
-    return str(path)
-
 
 def test_evaluate_shallow_pixels_records_and_cache(easy_pickle, tmp_path, monkeypatch):
     import dmh.shallow as shallow

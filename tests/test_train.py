@@ -1,30 +1,12 @@
 """Training: seeded, resumable to the same weights, and it learns on an easy synthetic set."""
-import pickle
-
 import numpy as np
 import pytest
 import torch
 
 from dmh.augment import flip_and_shift
 from dmh.config import TrainConfig
+from conftest import TINY
 from dmh.train import cosine_lr, runs_dir, train
-
-TINY = {"stem_channels": 8, "growth_rate": 4, "block_layers": [1, 1, 1]}
-
-
-@pytest.fixture
-def easy_pickle(tmp_path, monkeypatch):
-    """8 identities x 16 images: a class-specific colour plus pixel noise, in the DDH format."""
-    monkeypatch.setenv("DMH_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setenv("DMH_RUNS", str(tmp_path / "runs"))
-    rng = np.random.default_rng(0)
-    protos = np.repeat(rng.integers(30, 226, size=(8, 3)), 32 * 32, axis=1)
-    y = np.repeat(np.arange(8), 16)
-    x = np.clip(protos[y] + rng.normal(0, 40, size=(len(y), protos.shape[1])), 0, 255).astype(np.uint8)
-    path = tmp_path / "easy.pkl"
-    path.write_bytes(pickle.dumps((x, y), protocol=2))
-    return str(path)
-
 
 def _cfg(path, **kw):
     base = dict(dataset=path, bits=12, epochs=2, batch_size=32, lr=0.05, model_kwargs=TINY,
