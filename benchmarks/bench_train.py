@@ -13,11 +13,10 @@ import time
 import numpy as np
 import torch
 
-from dmh.augment import flip_and_shift
 from dmh.config import TrainConfig
 from dmh.methods import build_method
 from dmh.models import DDHNet, count_parameters
-from dmh.train import Normalizer
+from dmh.train import Normalizer, prepare_batch, sgd_step
 
 
 def bench(model, criterion, images, labels, norm, steps, batch, warmup=3):
@@ -29,16 +28,9 @@ def bench(model, criterion, images, labels, norm, steps, batch, warmup=3):
     for step in range(warmup + steps):
         t0 = time.perf_counter()
         idx = torch.randint(0, n, (batch,), generator=gen)
-        xb = norm(flip_and_shift(images[idx], gen))
-        yb = labels[idx]
+        xb, yb = prepare_batch(images, labels, idx, norm, gen)
         t1 = time.perf_counter()
-        h, logits = model(xb)
-        loss, _ = criterion(h, logits, yb)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        if hasattr(criterion, "update_centers"):
-            criterion.update_centers(h.detach(), yb)
+        sgd_step(model, criterion, opt, xb, yb)
         t2 = time.perf_counter()
         if step >= warmup:
             t_data += t1 - t0

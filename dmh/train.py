@@ -81,6 +81,28 @@ def encode(model: torch.nn.Module, images: np.ndarray, norm: Normalizer, *, batc
     return torch.cat(out).numpy()
 
 
+def prepare_batch(images: torch.Tensor, labels: torch.Tensor, idx: torch.Tensor, norm: Normalizer,
+                  generator: torch.Generator | None, device: str = "cpu"):
+    """uint8 rows `idx` -> augmented (when a generator is given), standardized batch."""
+    xb = images[idx]
+    if generator is not None:
+        xb = flip_and_shift(xb, generator)
+    return norm(xb.to(device)), labels[idx].to(device)
+
+
+def sgd_step(model: torch.nn.Module, criterion: torch.nn.Module, opt: torch.optim.Optimizer,
+             xb: torch.Tensor, yb: torch.Tensor):
+    """One optimizer step; center-style losses then move their centers (their own rule)."""
+    h, logits = model(xb)
+    loss, terms = criterion(h, logits, yb)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    if hasattr(criterion, "update_centers"):
+        criterion.update_centers(h.detach(), yb)
+    return loss, terms
+
+
 def _save_checkpoint(path: Path, state: dict) -> None:
     atomic_write(path, lambda f: torch.save(state, f), mode="wb")
 
@@ -135,23 +157,14 @@ def train(cfg: TrainConfig, *, resume: bool = True, force: bool = False, progres
                    disable=not progress, leave=False)
         for it in bar:
             idx = order[it * cfg.batch_size:(it + 1) * cfg.batch_size]
-            xb = images[idx]
-            if cfg.augment:
-                xb = flip_and_shift(xb, gen)
-            xb, yb = norm(xb.to(device)), labels[idx].to(device)
+            xb, yb = prepare_batch(images, labels, idx, norm, gen if cfg.augment else None, device)
             step = epoch * steps_per_epoch + it
             for g in opt.param_groups:
                 g["lr"] = cosine_lr(cfg.lr, step, total_steps)
             for m in (model, criterion):  # methods with a schedule of their own (HashNet)
                 if hasattr(m, "set_progress"):
                     m.set_progress(step / total_steps)
-            h, logits = model(xb)
-            loss, terms = criterion(h, logits, yb)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            if hasattr(criterion, "update_centers"):
-                criterion.update_centers(h.detach(), yb)
+            loss, terms = sgd_step(model, criterion, opt, xb, yb)
             for k, v in terms.items():
                 sums[k] = sums.get(k, 0.0) + float(v) * len(idx)
             sums["total"] = sums.get("total", 0.0) + float(loss.detach()) * len(idx)
