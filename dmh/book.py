@@ -307,6 +307,25 @@ def build_book(profile: str = "paper", chapters: list[str] | None = None, execut
     html_dir = build_html(toc)
     print(f"html: built in {time.perf_counter() - t:.1f} s -> {html_dir / 'index.html'}", flush=True)
     print(f"total: {time.perf_counter() - total:.1f} s", flush=True)
+    if profile == "paper":
+        print(grid_cost_line(), flush=True)
+
+
+def grid_cost_line(results: Path | None = None) -> str:
+    """The CPU time the committed `paper` runs took, from their records: wall seconds of
+    training and evaluation times torch threads (an upper bound on a busy machine), so a
+    reader knows what a full rebuild costs."""
+    import json
+
+    from .paths import RESULTS_DIR
+
+    seconds, n = 0.0, 0
+    for path in sorted(Path(results or RESULTS_DIR / "runs").glob("*.json")):
+        rec = json.loads(path.read_text())
+        threads = rec["hardware"].get("torch_threads") or 1
+        seconds += (rec["train_s"] + rec.get("eval_s", 0.0)) * threads
+        n += 1
+    return f"paper grid: {n} runs, {seconds / 3600:.2f} CPU hours of training and evaluation"
 
 
 def update_notebooks(chapters: list[str] | None = None, *, toc: Path | None = None) -> None:

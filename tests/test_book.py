@@ -158,3 +158,13 @@ def test_execute_chapter(tmp_path, monkeypatch):
         book.execute_chapter("warn", "quick", tmp_path / "book" / "warn.ipynb")
     assert sorted(p.name for p in out.parent.iterdir()) == ["ok.ipynb"]
     assert sorted(p.name for p in (tmp_path / "failed").iterdir()) == ["err.ipynb", "warn.ipynb"]
+
+
+def test_grid_cost_line_sums_records(tmp_path):
+    import json
+
+    for i, (train_s, eval_s, threads) in enumerate([(3600.0, 0.0, 1), (900.0, 900.0, 2)]):
+        (tmp_path / f"r{i}.json").write_text(json.dumps(
+            {"train_s": train_s, "eval_s": eval_s, "hardware": {"torch_threads": threads}}))
+    assert book.grid_cost_line(tmp_path) == ("paper grid: 2 runs, 2.00 CPU hours of training "
+                                             "and evaluation")
