@@ -24,7 +24,7 @@ from typing import Any, Iterable, Literal, Sequence
 
 import numpy as np
 
-from dmh.codes import n_bytes_for
+from dmh.codes import _as_numpy, n_bytes_for
 from dmh.retrieval import hamming_distances, stable_argsort
 
 __all__ = [
@@ -44,12 +44,6 @@ _CHUNK_ENTRIES = 2**21
 
 
 # --------------------------------------------------------------------------- checks
-
-
-def _as_numpy(x: Any) -> np.ndarray:
-    if hasattr(x, "detach"):
-        x = x.detach().cpu()
-    return np.asarray(x)
 
 
 def _check_labels(ql: np.ndarray, gl: np.ndarray, n_query: int, n_gallery: int) -> None:
@@ -321,6 +315,15 @@ def pr_curve(
         "precision": prec.mean(axis=0),
         "recall": rec.mean(axis=0),
     }
+
+
+# Cut-offs of the precision@k curve stored in every run record (deep and shallow).
+PRECISION_KS = (1, 5, 10, 20, 50, 100, 200, 500, 1000)
+
+
+def precision_ks(n_gallery: int) -> tuple[int, ...]:
+    """The record's cut-offs that a gallery of `n_gallery` items can fill."""
+    return tuple(k for k in PRECISION_KS if k <= n_gallery)
 
 
 def evaluate_codes(

@@ -19,14 +19,12 @@ from .atomic import write_json
 from .baselines import ITQ, LSH, PCAH, SDH, SH
 from .codes import encode_signs
 from .data import DATASETS, load_protocol
-from .metrics import evaluate_codes
+from .metrics import evaluate_codes, precision_ks
 from .paths import RESULTS_DIR
 from .provenance import provenance
 
 SHALLOW_METHODS = {"LSH": LSH, "PCAH": PCAH, "ITQ": ITQ, "SH": SH, "SDH": SDH}
 FEATURES = ("pixels", "dmh_trunk")
-# Cut-offs of the precision@k curve (as dmh.train.PRECISION_KS, without importing torch).
-PRECISION_KS = (1, 5, 10, 20, 50, 100, 200, 500, 1000)
 
 
 def shallow_dir() -> Path:
@@ -151,7 +149,7 @@ def _evaluate(model, cls, config, name, path, dataset, features, run, bits, thre
     gcodes, qcodes = encode_signs(model.project(xg)), encode_signs(model.project(xq))
     encode_s = time.perf_counter() - t
 
-    ks = tuple(k for k in PRECISION_KS if k <= len(gallery))
+    ks = precision_ks(len(gallery))
     metrics = evaluate_codes(qcodes, gcodes, query.labels, gallery.labels, bits, ks=ks)
     metrics["precision_at_k"] = {str(k): v for k, v in metrics["precision_at_k"].items()}
     record = {

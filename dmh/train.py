@@ -18,14 +18,10 @@ from .codes import encode_signs
 from .config import TrainConfig
 from .data import load_protocol
 from .data.faceset import FaceSet
-from .metrics import evaluate_codes, mean_average_precision_float
+from .metrics import evaluate_codes, mean_average_precision_float, precision_ks
 from .methods import build_method
 from .paths import REPO_ROOT, RESULTS_DIR
 from .provenance import provenance
-
-
-# Cut-offs of the precision@k curve stored in every record.
-PRECISION_KS = (1, 5, 10, 20, 50, 100, 200, 500, 1000)
 
 
 def runs_dir() -> Path:
@@ -178,7 +174,7 @@ def train(cfg: TrainConfig, *, resume: bool = True, force: bool = False, progres
     t_eval = time.perf_counter()
     hq = encode(model, query_fs.images, norm, device=device)
     hg = encode(model, gallery_fs.images, norm, device=device)
-    ks = tuple(k for k in PRECISION_KS if k <= len(gallery_fs))
+    ks = precision_ks(len(gallery_fs))
     metrics = evaluate_codes(encode_signs(hq), encode_signs(hg), query_fs.labels, gallery_fs.labels,
                              cfg.bits, ks=ks)
     # JSON object keys are strings: store them so in memory too, so a cached record reads the same
