@@ -140,17 +140,40 @@ def cmd_book(a) -> None:
         raise SystemExit(1) from None
 
 
+def cmd_pack(a) -> None:
+    from .data import load_dataset, write_pack
+    from .data.pack import pack_name
+
+    for name in a.datasets:
+        fs = load_dataset(name, min_images=a.min_images)
+        path = write_pack(fs, a.out / pack_name(name, 32, 3, a.min_images), min_images=a.min_images)
+        print(f"{name}: {len(fs)} images -> {path} ({path.stat().st_size / 2**20:.1f} MiB)")
+
+
 def cmd_grid(a) -> None:
-    from .experiments import choose, grid, run_grid
+    """Consecutive grids share one pool (no drain between them); `choose-<ds>` runs alone."""
+    from .experiments import choose, grid, profile, run_grid
+
+    batch: list[str] = []
+
+    def flush() -> None:
+        configs = list({c.name(): c for name in batch for c in grid(name, a.profile)}.values())
+        label = "+".join(batch)
+        run_grid(configs, workers=a.workers, results_dir=profile(a.profile).results_dir,
+                 device=a.device, log=lambda s: print(f"[{time.strftime('%H:%M:%S')}] {label}: {s}",
+                                                      flush=True))
+        batch.clear()
 
     for name in a.grids:
         if name.startswith("choose-"):
+            if batch:
+                flush()
             out = choose(name.split("-", 1)[1])
             print(f"{name}: chose {out['chosen']}", flush=True)
-            continue
-        from .experiments import profile
-        run_grid(grid(name, a.profile), workers=a.workers, results_dir=profile(a.profile).results_dir,
-                 log=lambda s: print(f"[{time.strftime('%H:%M:%S')}] {name}: {s}", flush=True))
+        else:
+            batch.append(name)
+    if batch:
+        flush()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -193,7 +216,13 @@ def build_parser() -> argparse.ArgumentParser:
                    "budget-<ds> (ds: lfw, pins), run in the order given")
     s.add_argument("--workers", type=int, default=2)
     s.add_argument("--profile", default="paper", choices=["paper", "quick"])
+    s.add_argument("--device", default="cpu", help="cpu or cuda (records say which)")
     s.set_defaults(func=cmd_grid)
+    s = sub.add_parser("pack", help="write decoded datasets as packs, for machines without the images")
+    s.add_argument("datasets", nargs="+", help="lfw, pins")
+    s.add_argument("--out", type=Path, required=True, help="folder; point $DMH_PACKS at it there")
+    s.add_argument("--min-images", type=int, default=10)
+    s.set_defaults(func=cmd_pack)
     s = sub.add_parser("evaluate", help="score a trained run on its split")
     s.add_argument("run", help="run name (runs/<name>/) or checkpoint path")
     s.set_defaults(func=cmd_evaluate)

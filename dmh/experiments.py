@@ -62,7 +62,8 @@ class Profile:
 
 
 PROFILES = {
-    "paper": Profile("paper", ("lfw", "pins"), BITS, SEEDS, EPOCHS, THREADS, True, None),
+    "paper": Profile("paper", ("lfw", "pins"), BITS, SEEDS, EPOCHS, THREADS, True, None,
+                     ablation_seeds=SEEDS),
     "quick": Profile("quick", ("lfw",), (12, 48), (0,), {"lfw": 2, "pins": 1}, 2, False,
                      "quick-results"),
 }
@@ -106,6 +107,13 @@ def sweep_configs(dataset: str, prof: str = "paper") -> list[TrainConfig]:
 def main_configs(dataset: str, prof: str = "paper") -> list[TrainConfig]:
     p, hp = profile(prof), hyperparameters(dataset, prof)
     return [base_config(dataset, prof, bits=k, seed=s, **hp) for k in p.bits for s in p.seeds]
+
+
+def sensitivity_configs(dataset: str, prof: str = "paper") -> list[TrainConfig]:
+    """The validation sweep's candidates scored on test: how much the lam/mu choice matters.
+
+    Shown next to the validation sweep, never used to choose (that is `choose`)."""
+    return [replace(c, eval_split="test") for c in sweep_configs(dataset, prof)]
 
 
 ABLATIONS = {
@@ -154,7 +162,7 @@ def choose(dataset: str) -> dict:
 
 
 def run_grid(configs: list[TrainConfig], workers: int = 2, log=print,
-             results_dir: Path | None = None) -> list[dict]:
+             results_dir: Path | None = None, device: str = "cpu") -> list[dict]:
     """Train every config not cached yet, `workers` processes at a time; records in order."""
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
@@ -165,20 +173,24 @@ def run_grid(configs: list[TrainConfig], workers: int = 2, log=print,
     log(f"{len(configs)} runs, {len(configs) - len(todo)} cached, {len(todo)} to train")
     if todo and workers > 1:
         with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
-            futures = [pool.submit(train, c, progress=False, results_dir=results_dir) for c in todo]
+            futures = [pool.submit(train, c, progress=False, results_dir=results_dir,
+                                   device=device) for c in todo]
             for c, f in zip(todo, futures):
                 rec = f.result()
                 log(f"done {c.name()}: mAP@all {rec['metrics']['map_all']:.4f} in {rec['train_s']} s")
-    return [train(c, progress=False, results_dir=results_dir) for c in configs]
+    return [train(c, progress=False, results_dir=results_dir, device=device) for c in configs]
 
 
 def grid(name: str, prof: str = "paper") -> list[TrainConfig]:
-    """`sweep-<ds>`, `main-<ds>`, `ablation-<ds>`, `budget-<ds>`, `comparison-<ds>` (ds: lfw, pins)."""
+    """`sweep-<ds>`, `sensitivity-<ds>`, `main-<ds>`, `ablation-<ds>`, `budget-<ds>`,
+    `comparison-<ds>` (ds: lfw, pins)."""
     kind, _, ds = name.partition("-")
     if kind == "budget":
         return budget_configs(ds, prof)
     if kind == "sweep":
         return sweep_configs(ds, prof)
+    if kind == "sensitivity":
+        return sensitivity_configs(ds, prof)
     if kind == "main":
         return main_configs(ds, prof)
     if kind == "ablation":
@@ -187,5 +199,5 @@ def grid(name: str, prof: str = "paper") -> list[TrainConfig]:
         from .comparison import comparison_configs
 
         return comparison_configs(ds, prof)
-    raise ValueError(f"unknown grid {name!r}: sweep-<ds>, main-<ds>, ablation-<ds>, budget-<ds> "
-                     f"or comparison-<ds>")
+    raise ValueError(f"unknown grid {name!r}: sweep-<ds>, sensitivity-<ds>, main-<ds>, "
+                     f"ablation-<ds>, budget-<ds> or comparison-<ds>")

@@ -1,6 +1,7 @@
 """How a result was made: git commit, package versions, hardware. Stored in every record."""
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
 import sys
@@ -9,6 +10,9 @@ from .paths import REPO_ROOT
 
 
 def git_commit() -> str:
+    """HEAD (+dirty if dmh/ has changes); `$DMH_GIT_COMMIT` on a copy without .git."""
+    if os.environ.get("DMH_GIT_COMMIT"):
+        return os.environ["DMH_GIT_COMMIT"]
     try:
         out = subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "HEAD"], capture_output=True,
                              text=True, timeout=10)

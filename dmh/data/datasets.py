@@ -9,6 +9,7 @@ from ..paths import data_root
 from .ddh_pickle import load_ddh_pickle
 from .faceset import FaceSet
 from .identity_folder import load_identity_folder
+from .pack import packed
 from .preprocess import Crop
 
 
@@ -39,11 +40,15 @@ def load_dataset(name_or_path: str, *, size: int = 32, min_images: int = 1, chan
     """Load `lfw`, `pins`, a folder `<root>/<identity>/<image>`, or a DDH `(x, y)` pickle.
 
     `full_frame=True` skips the face crop and resizes the whole image bilinearly: the view
-    near-duplicates are judged on.
+    near-duplicates are judged on. A named dataset is read from its pack when `$DMH_PACKS`
+    holds one for these settings (`dmh pack`; machines without the raw images).
     """
     frame = dict(crop=Crop(center_fraction=None), resample="bilinear") if full_frame else {}
     if name_or_path in DATASETS:
         spec = DATASETS[name_or_path]
+        fs = None if full_frame else packed(name_or_path, size, channels, min_images)
+        if fs is not None:
+            return fs
         root = data_root() / spec.subdir
         if not root.is_dir():
             raise FileNotFoundError(
