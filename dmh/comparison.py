@@ -27,3 +27,17 @@ def comparison_configs(dataset: str, prof: str = "paper",
             for s in (p.seeds if k == longest else p.seeds[:1]):
                 out.append(base_config(dataset, prof, bits=k, seed=s, **hp))
     return out
+
+
+# Baselines whose paper lr may not carry over (the pairwise losses, which see ~1% positive
+# pairs in a random face batch): validation runs at the shared lr and one 10x lower.
+TUNING_LRS = (0.1, 0.01)
+TUNED_METHODS = ("dsh", "dpsh")
+
+
+def tuning_configs(dataset: str, prof: str = "paper",
+                   methods: tuple[str, ...] = TUNED_METHODS) -> list[TrainConfig]:
+    """48-bit, seed-0 validation runs of `methods` at each of TUNING_LRS."""
+    p = profile(prof)
+    return [base_config(dataset, prof, bits=max(p.bits), seed=p.seeds[0], eval_split="val",
+                        method=m, lr=lr) for m in methods for lr in TUNING_LRS]

@@ -183,7 +183,7 @@ def run_grid(configs: list[TrainConfig], workers: int = 2, log=print,
 
 def grid(name: str, prof: str = "paper") -> list[TrainConfig]:
     """`sweep-<ds>`, `sensitivity-<ds>`, `main-<ds>`, `ablation-<ds>`, `budget-<ds>`,
-    `comparison-<ds>` (ds: lfw, pins)."""
+    `comparison-<ds>`, `tuning-<ds>` (ds: lfw, pins)."""
     kind, _, ds = name.partition("-")
     if kind == "budget":
         return budget_configs(ds, prof)
@@ -195,9 +195,13 @@ def grid(name: str, prof: str = "paper") -> list[TrainConfig]:
         return main_configs(ds, prof)
     if kind == "ablation":
         return [c for cs in ablation_configs(ds, prof).values() for c in cs]
+    if kind == "tuning":
+        from .comparison import tuning_configs
+
+        return tuning_configs(ds, prof)
     if kind == "comparison":
         from .comparison import comparison_configs
 
         return comparison_configs(ds, prof)
     raise ValueError(f"unknown grid {name!r}: sweep-<ds>, sensitivity-<ds>, main-<ds>, "
-                     f"ablation-<ds>, budget-<ds> or comparison-<ds>")
+                     f"ablation-<ds>, budget-<ds>, comparison-<ds> or tuning-<ds>")
