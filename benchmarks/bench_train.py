@@ -1,21 +1,24 @@
-"""Training and encoding throughput of the default DMH net next to a DDH-sized plain CNN.
+"""Training and encoding throughput of DMH, its ablation variants and every deep baseline.
 
 Prints images/s for forward+backward+SGD step (batch 256, 32x32) and for encoding, and the
 share of a training step spent outside the model (batch indexing, augmentation,
 normalization) in the same loop `dmh.train` runs. Usage:
     python benchmarks/bench_train.py [--threads 2] [--steps 20] [--classes 105] [--bits 48]
+        [--json results/bench/train-throughput.json]
 """
 from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
 
+from dmh.comparison import DEEP_METHODS
 from dmh.config import TrainConfig
 from dmh.methods import build_method
-from dmh.models import DDHNet, count_parameters
+from dmh.models import count_parameters
 from dmh.train import Normalizer, prepare_batch, sgd_step
 
 
@@ -55,6 +58,7 @@ def main() -> None:
     p.add_argument("--batch", type=int, default=256)
     p.add_argument("--classes", type=int, default=105)
     p.add_argument("--bits", type=int, default=48)
+    p.add_argument("--json", type=Path, default=None, help="also write the rows here (atomic)")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -63,22 +67,31 @@ def main() -> None:
     labels = torch.from_numpy(rng.integers(0, a.classes, 4096))
     norm = Normalizer([0.5] * 3, [0.25] * 3)
     rows = []
-    for name, cfg in (("DMH dense + conv-GAP (default)", TrainConfig(bits=a.bits)),
-                      ("DMH plain + conv-GAP", TrainConfig(bits=a.bits, trunk="plain")),
-                      ("DMH dense + FC head", TrainConfig(bits=a.bits, head="fc"))):
+    variants = [("DMH dense + conv-GAP (default)", TrainConfig(bits=a.bits)),
+                ("DMH plain + conv-GAP", TrainConfig(bits=a.bits, trunk="plain")),
+                ("DMH dense + FC head", TrainConfig(bits=a.bits, head="fc"))]
+    # the comparison chapter's baselines, each with its own network and loss
+    variants += [(m, TrainConfig(bits=a.bits, method=m)) for m in DEEP_METHODS if m != "dmh"]
+    for name, cfg in variants:
+        torch.manual_seed(0)
         model, crit = build_method(cfg, a.classes)
-        rows.append((name, count_parameters(model), *bench(model, crit, images, labels, norm,
-                                                           a.steps, a.batch)))
-    from dmh.losses import DMHLoss
-    ddh = DDHNet(n_classes=a.classes, n_bits=a.bits)
-    crit = DMHLoss(n_classes=a.classes, n_bits=a.bits, use_center=False)
-    rows.append(("DDH-sized plain CNN", count_parameters(ddh),
-                 *bench(ddh, crit, images, labels, norm, a.steps, a.batch)))
-    print(f"torch {torch.__version__}, {a.threads} threads, batch {a.batch}, 32x32, "
-          f"{a.classes} classes, {a.bits} bits, {a.steps} timed steps")
+        rows.append((name, cfg.method, count_parameters(model),
+                     *bench(model, crit, images, labels, norm, a.steps, a.batch)))
+    head = (f"torch {torch.__version__}, {a.threads} threads, batch {a.batch}, 32x32, "
+            f"{a.classes} classes, {a.bits} bits, {a.steps} timed steps")
+    print(head)
     print(f"{'model':34s} {'params':>9s} {'train img/s':>12s} {'encode img/s':>13s} {'outside model':>14s}")
-    for name, n, tr, enc, share in rows:
+    for name, _, n, tr, enc, share in rows:
         print(f"{name:34s} {n:9d} {tr:12.0f} {enc:13.0f} {100 * share:13.1f}%")
+    if a.json:
+        from dmh.atomic import write_json
+        from dmh.provenance import provenance
+
+        write_json(a.json, {"setting": head, **provenance(a.threads),
+                            "rows": [{"model": name, "method": m, "parameters": n,
+                                      "train_img_per_s": round(tr, 1), "encode_img_per_s": round(enc, 1),
+                                      "share_outside_model": round(share, 4)}
+                                     for name, m, n, tr, enc, share in rows]})
 
 
 if __name__ == "__main__":

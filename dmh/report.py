@@ -22,6 +22,8 @@ def records_frame(records: list[dict], **extra_cols) -> pd.DataFrame:
                      "p_at_10": m["precision_at_k"].get("10", np.nan),
                      "p_at_100": m["precision_at_k"].get("100", np.nan),
                      "train_s": r["train_s"], "n_parameters": r["n_parameters"],
+                     "method": c.get("method", "dmh"), "device": r["hardware"]["device"],
+                     "machine": machine_of(r),
                      "commit": r["git_commit"][:10]})
     df = pd.DataFrame(rows)
     for k, v in extra_cols.items():
@@ -97,11 +99,47 @@ def ablation_frame(prof: str, variants: list[str]) -> pd.DataFrame:
 
 
 def ablation_table(df: pd.DataFrame) -> pd.DataFrame:
-    """Per dataset and variant: parameters, mAP@all and float mAP (mean ± std), train time."""
+    """Per dataset and variant: parameters, mAP@all and float mAP (mean ± std), and the mean
+    training seconds per device (`train_s (cpu)`, ...): times compare only within a device."""
     keys = ["dataset", "variant"]
     t = mean_std(df, keys, "map_all")
     t["map_all_float"] = mean_std(df, keys, "map_all_float")["map_all_float"]
     t["p_at_r2"] = mean_std(df, keys, "p_at_r2")["p_at_r2"]
-    agg = df.groupby(keys, sort=False).agg(parameters=("n_parameters", "first"),
-                                           train_s=("train_s", "mean")).reset_index()
-    return t.merge(agg, on=keys).set_index(keys)
+    agg = df.groupby(keys, sort=False).agg(parameters=("n_parameters", "first")).reset_index()
+    times = df.pivot_table(index=keys, columns="device", values="train_s", aggfunc="mean", sort=False)
+    times.columns = [f"train_s ({d})" for d in times.columns]
+    return t.merge(agg, on=keys).merge(times.reset_index(), on=keys).set_index(keys)
+
+
+def machine_of(record: dict) -> str:
+    """The machine a record was made on, e.g. `AMD EPYC (cpu, 1 thread)` or `NVIDIA H200 (cuda)`."""
+    hw = record["hardware"]
+    if "gpu" in hw:
+        return f"{hw['gpu']} (cuda)"
+    n = hw["torch_threads"]
+    return f"{hw['cpu']} (cpu, {n} thread{'s' * (n != 1)})"
+
+
+def hardware_line(runs) -> str:
+    """Which machines made these runs (records or a `records_frame`), most runs first."""
+    import collections
+
+    machines = runs["machine"] if isinstance(runs, pd.DataFrame) else map(machine_of, runs)
+    count = collections.Counter(machines)
+    return "; ".join(f"{n} run{'s' * (n != 1)} on {w}" for w, n in count.most_common())
+
+
+def sensitivity_summary(val: dict[str, pd.DataFrame], test: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Per dataset: the lam/mu chosen on validation, its test mAP and rank among the test
+    runs, the best test setting, and the Spearman correlation of validation and test mAP."""
+    rows = []
+    for ds, v in val.items():
+        t = test[ds].set_index(["lam", "mu"])["map_all"]
+        v = v.set_index(["lam", "mu"])["map_all"].reindex(t.index)
+        chosen = v.idxmax()
+        best = t.idxmax()
+        rows.append({"dataset": ds, "chosen (lam, mu)": chosen, "chosen test mAP": t[chosen],
+                     "chosen test rank": int((t > t[chosen]).sum()) + 1, "settings": len(t),
+                     "best test (lam, mu)": best, "best test mAP": t[best],
+                     "spearman(val, test)": v.rank().corr(t.rank())})
+    return pd.DataFrame(rows).set_index("dataset")

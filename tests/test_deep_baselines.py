@@ -252,3 +252,38 @@ def test_comparison_grid_paper(monkeypatch):
         else:
             d = TrainConfig()
             assert all((c.lr, c.lam, c.mu) == (d.lr, d.lam, d.mu) for c in runs)
+
+
+def test_same_identity_pair_fraction_by_brute_force():
+    from itertools import combinations
+
+    from dmh.comparison import same_identity_pair_fraction
+
+    labels = [0, 0, 0, 1, 1, 2, 3, 3, 3, 3]
+    pairs = list(combinations(labels, 2))
+    assert same_identity_pair_fraction(labels) == pytest.approx(
+        sum(a == b for a, b in pairs) / len(pairs))  # (6 + 2 + 0 + 12) / 90
+    assert same_identity_pair_fraction(labels) == pytest.approx(10 / 45)
+    with pytest.raises(ValueError, match="at least 2"):
+        same_identity_pair_fraction([7])
+
+
+def test_winners_margin_in_seed_spread():
+    import pandas as pd
+
+    from dmh.comparison import winners
+
+    rows = [("A", 48, 0, 0.30), ("A", 48, 1, 0.32), ("A", 48, 2, 0.34),  # mean .32, std .02
+            ("B", 48, 0, 0.25), ("B", 48, 1, 0.26), ("B", 48, 2, 0.27),  # mean .26, std .01
+            ("C", 48, 0, 0.01), ("C", 48, 1, 0.01), ("C", 48, 2, 0.01),
+            ("A", 12, 0, 0.10), ("B", 12, 0, 0.14), ("C", 12, 0, 0.02)]
+    df = pd.DataFrame([{"dataset": "x", "method": m, "bits": k, "seed": s, "map_all": v}
+                       for m, k, s, v in rows])
+    w = winners(df).set_index("bits")
+    assert (w.loc[48, "winner"], w.loc[48, "runner_up"]) == ("A", "B")
+    assert w.loc[48, "margin"] == pytest.approx(0.06)
+    assert w.loc[48, "seed_std_48"] == pytest.approx(0.02)  # the larger of the two stds
+    assert w.loc[48, "margin_over_std"] == pytest.approx(3.0)
+    # 12 bits: one seed each; B wins by .04, measured against the 48-bit spread of B and A
+    assert (w.loc[12, "winner"], w.loc[12, "seeds"]) == ("B", 1)
+    assert w.loc[12, "margin_over_std"] == pytest.approx(2.0)
