@@ -312,20 +312,43 @@ def build_book(profile: str = "paper", chapters: list[str] | None = None, execut
 
 
 def grid_cost_line(results: Path | None = None) -> str:
-    """The CPU time the committed `paper` runs took, from their records: wall seconds of
-    training and evaluation times torch threads (an upper bound on a busy machine), so a
-    reader knows what a full rebuild costs."""
+    """What the committed `paper` runs took, from their records, so a reader knows what a
+    rebuild costs. CPU runs: wall seconds of training and evaluation times torch threads (an
+    upper bound on a busy machine). GPU runs: their wall seconds (runs shared the GPU), and
+    what they would cost on the CPU at the CPU runs' seconds per training image and epoch
+    and mean evaluation time on the same dataset."""
     import json
+    from collections import defaultdict
 
     from .paths import RESULTS_DIR
 
-    seconds, n = 0.0, 0
+    cpu_s, gpu_s, per_image, evals, on_gpu = 0.0, 0.0, defaultdict(list), defaultdict(list), []
+    n_cpu = 0
     for path in sorted(Path(results or RESULTS_DIR / "runs").glob("*.json")):
         rec = json.loads(path.read_text())
-        threads = rec["hardware"].get("torch_threads") or 1
-        seconds += (rec["train_s"] + rec.get("eval_s", 0.0)) * threads
-        n += 1
-    return f"paper grid: {n} runs, {seconds / 3600:.2f} CPU hours of training and evaluation"
+        hw, ds = rec["hardware"], rec.get("split", {}).get("dataset")
+        if str(hw.get("device", "cpu")).startswith("cuda"):
+            gpu_s += rec["train_s"] + rec.get("eval_s", 0.0)
+            on_gpu.append(rec)
+            continue
+        threads = hw.get("torch_threads") or 1
+        cpu_s += (rec["train_s"] + rec.get("eval_s", 0.0)) * threads
+        n_cpu += 1
+        if ds and rec.get("epochs"):
+            per_image[ds].append(rec["train_s"] * threads / (rec["epochs"] * rec["split"]["n_train"]))
+            evals[ds].append(rec.get("eval_s", 0.0) * threads)
+    line = (f"paper grid: {n_cpu + len(on_gpu)} runs; {n_cpu} on CPU, {cpu_s / 3600:.2f} CPU hours "
+            f"of training and evaluation")
+    if on_gpu:
+        line += (f"; {len(on_gpu)} on a GPU, {gpu_s / 3600:.2f} hours of run wall time "
+                 f"(runs shared the GPU)")
+        mean = lambda xs: sum(xs) / len(xs)  # noqa: E731
+        known = [r for r in on_gpu if per_image.get(r["split"]["dataset"])]
+        est = sum(r["epochs"] * r["split"]["n_train"] * mean(per_image[r["split"]["dataset"]])
+                  + mean(evals[r["split"]["dataset"]]) for r in known)
+        if known:
+            line += f", about {est / 3600:.2f} CPU hours at the CPU runs' rate"
+    return line
 
 
 def update_notebooks(chapters: list[str] | None = None, *, toc: Path | None = None) -> None:

@@ -161,8 +161,19 @@ def test_execute_chapter(tmp_path, monkeypatch):
 def test_grid_cost_line_sums_records(tmp_path):
     import json
 
-    for i, (train_s, eval_s, threads) in enumerate([(3600.0, 0.0, 1), (900.0, 900.0, 2)]):
-        (tmp_path / f"r{i}.json").write_text(json.dumps(
-            {"train_s": train_s, "eval_s": eval_s, "hardware": {"torch_threads": threads}}))
-    assert book.grid_cost_line(tmp_path) == ("paper grid: 2 runs, 2.00 CPU hours of training "
-                                             "and evaluation")
+    def write(name, train_s, eval_s, threads, device="cpu", epochs=10, n_train=360):
+        (tmp_path / f"{name}.json").write_text(json.dumps(
+            {"train_s": train_s, "eval_s": eval_s, "epochs": epochs,
+             "split": {"dataset": "d", "n_train": n_train},
+             "hardware": {"torch_threads": threads, "device": device}}))
+
+    write("a", 3600.0, 0.0, 1)
+    write("b", 900.0, 900.0, 2)
+    assert book.grid_cost_line(tmp_path) == ("paper grid: 2 runs; 2 on CPU, 2.00 CPU hours of "
+                                             "training and evaluation")
+    # CPU rate: (3600 + 1800) / 2 / (10 * 360) = 0.75 s per image-epoch; eval (0 + 1800) / 2
+    write("g", 1700.0, 100.0, 1, device="cuda", epochs=20)  # 20 * 360 * 0.75 + 900 = 6300 s
+    assert book.grid_cost_line(tmp_path) == ("paper grid: 3 runs; 2 on CPU, 2.00 CPU hours of "
+                                             "training and evaluation; 1 on a GPU, 0.50 hours of "
+                                             "run wall time (runs shared the GPU), about 1.75 CPU "
+                                             "hours at the CPU runs' rate")
