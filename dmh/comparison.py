@@ -125,7 +125,8 @@ def shallow_frame(records: list[dict]):
 def winners(df, value: str = "map_all"):
     """Per dataset and code length: the best and second-best method by mean `value`, the
     margin, and the margin in units of the larger of the two methods' seed std at the
-    longest code (the only length with several seeds; shorter codes borrow it)."""
+    longest code (the only length with several seeds; shorter codes borrow it, and a
+    method fit with one seed only, such as the shallow ones, lends none)."""
     import pandas as pd
 
     stats = df.groupby(["dataset", "bits", "method"])[value].agg(["mean", "std", "count"]).reset_index()
@@ -135,7 +136,8 @@ def winners(df, value: str = "map_all"):
     for (ds, k), g in stats.groupby(["dataset", "bits"]):
         g = g.sort_values("mean", ascending=False)
         first, second = g.iloc[0], g.iloc[1]
-        sd = max(spread.get((ds, first.method), float("nan")), spread.get((ds, second.method), float("nan")))
+        sds = [spread.get((ds, m), float("nan")) for m in (first.method, second.method)]
+        sd = max((x for x in sds if x == x), default=float("nan"))  # x == x: not NaN
         margin = first["mean"] - second["mean"]
         rows.append({"dataset": ds, "bits": k, "winner": first.method, "winner_map": first["mean"],
                      "runner_up": second.method, "runner_up_map": second["mean"],
@@ -166,7 +168,9 @@ def bench_frame(path):
     if not path.exists():
         raise FileNotFoundError(f"{path} missing: run `python benchmarks/bench_train.py --json {path}`")
     b = json.loads(path.read_text())
-    df = pd.DataFrame(b["rows"]).set_index("model")
+    df = pd.DataFrame(b["rows"])
+    df["model"] = [LABELS.get(m, m) for m in df["model"]]
+    df = df.set_index("model")
     df.attrs["setting"] = f"{b['setting']}; {b['hardware']['cpu']}; commit {b['git_commit'][:10]}"
     return df
 

@@ -287,3 +287,16 @@ def test_winners_margin_in_seed_spread():
     # 12 bits: one seed each; B wins by .04, measured against the 48-bit spread of B and A
     assert (w.loc[12, "winner"], w.loc[12, "seeds"]) == ("B", 1)
     assert w.loc[12, "margin_over_std"] == pytest.approx(2.0)
+
+
+def test_winners_borrow_the_spread_of_the_method_that_has_one():
+    import pandas as pd
+
+    from dmh.comparison import winners
+
+    rows = [("A", 0, 0.30), ("A", 1, 0.32), ("A", 2, 0.34), ("S", 0, 0.36)]  # S: one seed
+    df = pd.DataFrame([{"dataset": "x", "method": m, "bits": 48, "seed": s, "map_all": v}
+                       for m, s, v in rows])
+    w = winners(df).iloc[0]
+    assert (w["winner"], w["runner_up"]) == ("S", "A")
+    assert w["seed_std_48"] == pytest.approx(0.02) and w["margin_over_std"] == pytest.approx(2.0)
