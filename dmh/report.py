@@ -143,3 +143,23 @@ def sensitivity_summary(val: dict[str, pd.DataFrame], test: dict[str, pd.DataFra
                      "best test (lam, mu)": best, "best test mAP": t[best],
                      "spearman(val, test)": v.rank().corr(t.rank())})
     return pd.DataFrame(rows).set_index("dataset")
+
+
+def verdicts(df: pd.DataFrame, baseline: str, value: str = "map_all") -> list[str]:
+    """One sentence per dataset and variant: its mean `value` against `baseline`'s, the
+    difference in units of the larger sample std over seeds of the two, and whether that
+    is beyond two such stds (a difference the seeds alone rarely make)."""
+    out = []
+    for ds, g in df.groupby("dataset", sort=False):
+        stats = g.groupby("variant", sort=False)[value].agg(["mean", "std", "count"])
+        b = stats.loc[baseline]
+        for name, s in stats.drop(index=baseline).iterrows():
+            d, sd = s["mean"] - b["mean"], max(s["std"], b["std"])
+            if not sd > 0:
+                spread = "no seed spread to compare with (one seed)"
+            else:
+                spread = (f"{d / sd:+.1f} seed std, "
+                          f"{'beyond' if abs(d) > 2 * sd else 'within'} two seed stds")
+            out.append(f"{ds}: {name} {s['mean']:.4f} vs {baseline} {b['mean']:.4f} "
+                       f"({d:+.4f}; {spread})")
+    return out

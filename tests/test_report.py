@@ -50,3 +50,16 @@ def test_ablation_table_keeps_devices_apart():
     assert t.loc[("d", "v1"), "train_s (cuda)"] == 15.0
     assert t.loc[("d", "v2"), "train_s (cpu)"] == 300.0 and pd.isna(t.loc[("d", "v2"), "train_s (cuda)"])
     assert t.loc[("d", "v1"), "seeds"] == 3
+
+
+def test_verdicts_by_hand():
+    rows = [("base", 0.30), ("base", 0.32), ("base", 0.34),  # mean .32, std .02
+            ("big", 0.40), ("big", 0.41), ("big", 0.42),     # +.09 = 4.5 std
+            ("near", 0.31), ("near", 0.33), ("near", 0.35)]  # +.01 = 0.5 std
+    df = pd.DataFrame([{"dataset": "D", "variant": v, "map_all": x} for v, x in rows])
+    big, near = R.verdicts(df, "base")
+    assert big == "D: big 0.4100 vs base 0.3200 (+0.0900; +4.5 seed std, beyond two seed stds)"
+    assert near == "D: near 0.3300 vs base 0.3200 (+0.0100; +0.5 seed std, within two seed stds)"
+    one = pd.DataFrame([{"dataset": "D", "variant": v, "map_all": x} for v, x in [("base", .3), ("x", .4)]])
+    assert R.verdicts(one, "base") == ["D: x 0.4000 vs base 0.3000 (+0.1000; no seed spread to "
+                                       "compare with (one seed))"]
