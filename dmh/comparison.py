@@ -84,7 +84,9 @@ def deep_frame(records: list[dict]):
 
 
 def shallow_records(prof: str = "paper", bits=None) -> list[dict]:
-    """Every shallow method on pixels and on the trunk of the profile's 48-bit seed-0 DMH run.
+    """Every shallow method on pixels and on the pooled trunk of a 48-bit DMH run of the
+    profile, seeded like the deep grid: every seed at the longest code, the first seed at
+    the others. Seed s fits the method with seed s on the trunk of DMH's seed-s run.
 
     Cached records are read without the checkpoint; a missing one retrains that run's
     weights first (checkpoints are not committed)."""
@@ -95,19 +97,21 @@ def shallow_records(prof: str = "paper", bits=None) -> list[dict]:
     p = profile(prof)
     # the paper profile's records are committed; other profiles' stay beside their runs
     where = None if p.results is None else p.results_dir / "shallow"
+    longest = max(p.bits)
     out = []
     for ds in p.datasets:
-        dmh = next(c for c in main_configs(ds, prof) if c.bits == max(p.bits) and c.seed == p.seeds[0])
+        trunks = {c.seed: c for c in main_configs(ds, prof) if c.bits == longest}
         for k in bits or p.bits:
-            for m in SHALLOW_METHODS:
-                out.append(evaluate_shallow(m, ds, k, features="pixels", results_dir=where))
-                trunk = dict(features="dmh_trunk", run=dmh.name(), results_dir=where)
-                try:
-                    rec = evaluate_shallow(m, ds, k, **trunk)
-                except FileNotFoundError:
-                    ensure_checkpoint(dmh, p.results_dir)
-                    rec = evaluate_shallow(m, ds, k, **trunk)
-                out.append(rec)
+            for s in (p.seeds if k == longest else p.seeds[:1]):
+                for m in SHALLOW_METHODS:
+                    out.append(evaluate_shallow(m, ds, k, s, features="pixels", results_dir=where))
+                    trunk = dict(features="dmh_trunk", run=trunks[s].name(), results_dir=where)
+                    try:
+                        rec = evaluate_shallow(m, ds, k, s, **trunk)
+                    except FileNotFoundError:
+                        ensure_checkpoint(trunks[s], p.results_dir)
+                        rec = evaluate_shallow(m, ds, k, s, **trunk)
+                    out.append(rec)
     return out
 
 
