@@ -146,7 +146,9 @@ def cmd_pack(a) -> None:
 
     for name in a.datasets:
         fs = load_dataset(name, min_images=a.min_images)
-        path = write_pack(fs, a.out / pack_name(name, 32, 3, a.min_images), min_images=a.min_images)
+        _, channels, size, _ = fs.images.shape
+        path = write_pack(fs, a.out / pack_name(name, size, channels, a.min_images),
+                          min_images=a.min_images)
         print(f"{name}: {len(fs)} images -> {path} ({path.stat().st_size / 2**20:.1f} MiB)")
 
 

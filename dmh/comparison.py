@@ -9,29 +9,34 @@ own hyperparameters from the loss defaults (the papers' where they give one; see
 from __future__ import annotations
 
 from .config import TrainConfig
-from .experiments import base_config, hyperparameters, profile
+from .experiments import Profile, base_config, cached_record, hyperparameters, profile
 
 DEEP_METHODS = ("dmh", "ddh", "dsh", "dpsh", "hashnet", "csq", "dcdh")
+
+
+def seeds_at(p: Profile, bits: int) -> tuple[int, ...]:
+    """The comparison's seeds: every seed of the profile at its longest code, the first seed
+    at the others (deep and shallow methods alike)."""
+    return p.seeds if bits == max(p.bits) else p.seeds[:1]
 
 
 def comparison_configs(dataset: str, prof: str = "paper",
                        methods: tuple[str, ...] = DEEP_METHODS) -> list[TrainConfig]:
     """Configs ordered by method, then code length, then seed."""
     p = profile(prof)
-    longest = max(p.bits)
     out = []
     for method in methods:
         # DMH with its validation-chosen lr/lam/mu, exactly as in main_configs.
         hp = (hyperparameters(dataset, prof) if method == "dmh" else
               {"method": method, "lr": baseline_lr(dataset, method, prof)})
         for k in p.bits:
-            for s in (p.seeds if k == longest else p.seeds[:1]):
+            for s in seeds_at(p, k):
                 out.append(base_config(dataset, prof, bits=k, seed=s, **hp))
     return out
 
 
-# Baselines whose paper lr may not carry over (the pairwise losses, which see ~1% positive
-# pairs in a random face batch): validation runs at the shared lr and one 10x lower.
+# Baselines whose paper lr may not carry over (the pairwise losses, which see a few percent
+# of positive pairs in a random face batch): validation runs at the shared lr and one 10x lower.
 TUNING_LRS = (0.1, 0.01)
 TUNED_METHODS = ("dsh", "dpsh")
 
@@ -39,19 +44,11 @@ TUNED_METHODS = ("dsh", "dpsh")
 def baseline_lr(dataset: str, method: str, prof: str = "paper") -> float:
     """The shared lr, or for TUNED_METHODS in a tuned profile the one of TUNING_LRS with the
     best validation mAP@all (the shared lr wins ties: it comes first)."""
-    import json
-
-    from .train import result_path
-
     shared = TrainConfig.__dataclass_fields__["lr"].default
     if method not in TUNED_METHODS or not profile(prof).tuned:
         return shared
-    scores = {}
-    for cfg in tuning_configs(dataset, prof, methods=(method,)):
-        path = result_path(cfg, profile(prof).results_dir)
-        if not path.exists():
-            raise FileNotFoundError(f"validation run {cfg.name()} missing: run `dmh grid tuning-{dataset}`")
-        scores[cfg.lr] = json.loads(path.read_text())["metrics"]["map_all"]
+    scores = {cfg.lr: cached_record(cfg, f"tuning-{dataset}", profile(prof).results_dir)["metrics"]["map_all"]
+              for cfg in tuning_configs(dataset, prof, methods=(method,))}
     return max(scores, key=scores.get)
 
 
@@ -67,12 +64,18 @@ LABELS = {"dmh": "DMH", "ddh": "DDH", "dsh": "DSH", "dpsh": "DPSH", "hashnet": "
           "csq": "CSQ", "dcdh": "DCDH"}
 
 
-def deep_records(prof: str = "paper") -> list[dict]:
-    """Records of every dataset's comparison grid (training what is missing)."""
+def _records(configs_of, prof: str) -> list[dict]:
+    """Records of `configs_of(dataset, prof)` for every dataset of the profile (training what
+    is missing)."""
     from .report import grid_records
 
     p = profile(prof)
-    return [r for ds in p.datasets for r in grid_records(comparison_configs(ds, prof), p.results_dir)]
+    return [r for ds in p.datasets for r in grid_records(configs_of(ds, prof), p.results_dir)]
+
+
+def deep_records(prof: str = "paper") -> list[dict]:
+    """Records of every dataset's comparison grid (training what is missing)."""
+    return _records(comparison_configs, prof)
 
 
 def deep_frame(records: list[dict]):
@@ -97,12 +100,11 @@ def shallow_records(prof: str = "paper", bits=None) -> list[dict]:
     p = profile(prof)
     # the paper profile's records are committed; other profiles' stay beside their runs
     where = None if p.results is None else p.results_dir / "shallow"
-    longest = max(p.bits)
     out = []
     for ds in p.datasets:
-        trunks = {c.seed: c for c in main_configs(ds, prof) if c.bits == longest}
+        trunks = {c.seed: c for c in main_configs(ds, prof) if c.bits == max(p.bits)}
         for k in bits or p.bits:
-            for s in (p.seeds if k == longest else p.seeds[:1]):
+            for s in seeds_at(p, k):
                 for m in SHALLOW_METHODS:
                     out.append(evaluate_shallow(m, ds, k, s, features="pixels", results_dir=where))
                     trunk = dict(features="dmh_trunk", run=trunks[s].name(), results_dir=where)
@@ -130,7 +132,7 @@ def winners(df, value: str = "map_all"):
     """Per dataset and code length: the best and second-best method by mean `value`, the
     margin, and the margin in units of the larger of the two methods' seed std at the
     longest code (the only length with several seeds; shorter codes borrow it, and a
-    method fit with one seed only, such as the shallow ones, lends none)."""
+    method fit with one seed only lends none)."""
     import pandas as pd
 
     stats = df.groupby(["dataset", "bits", "method"])[value].agg(["mean", "std", "count"]).reset_index()
@@ -174,20 +176,12 @@ def bench_frame(path):
     b = json.loads(path.read_text())
     df = pd.DataFrame(b["rows"])
     df["model"] = [LABELS.get(m, m) for m in df["model"]]
-    df = df.set_index("model")
-    df.attrs["setting"] = f"{b['setting']}; {b['hardware']['cpu']}; commit {b['git_commit'][:10]}"
-    return df
+    return df.set_index("model")
 
 
 def tuning_frame(prof: str = "paper"):
     """Validation mAP@all of the pairwise baselines at each learning rate tried."""
-    from .report import grid_records, records_frame
-
-    p = profile(prof)
-    recs = [r for ds in p.datasets for r in grid_records(tuning_configs(ds, prof), p.results_dir)]
-    df = records_frame(recs)
-    df["method"] = df["method"].map(LABELS)
-    return df
+    return deep_frame(_records(tuning_configs, prof))
 
 
 def same_identity_pair_fraction(labels) -> float:

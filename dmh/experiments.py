@@ -141,17 +141,23 @@ def budget_configs(dataset: str, prof: str = "paper") -> list[TrainConfig]:
     return [replace(base, epochs=max(1, int(base.epochs * f))) for f in (0.5, 1, 2)]
 
 
+def cached_record(cfg: TrainConfig, grid_name: str, results_dir: Path | None = None) -> dict:
+    """The stored record of `cfg`; a missing one names the grid that makes it (no training)."""
+    from .train import result_path
+
+    path = result_path(cfg, results_dir)
+    if not path.exists():
+        raise FileNotFoundError(f"run {cfg.name()} missing: run `dmh grid {grid_name}`")
+    return json.loads(path.read_text())
+
+
 def choose(dataset: str) -> dict:
     """Pick lr/lam/mu with the best validation mAP@all of the sweep; write chosen-<ds>.json."""
     from .atomic import write_json
-    from .train import result_path
 
     rows = []
     for cfg in sweep_configs(dataset):
-        path = result_path(cfg)
-        if not path.exists():
-            raise FileNotFoundError(f"sweep run {cfg.name()} missing: run `dmh grid sweep-{dataset}`")
-        rec = json.loads(path.read_text())
+        rec = cached_record(cfg, f"sweep-{dataset}")
         rows.append({"lr": cfg.lr, "lam": cfg.lam, "mu": cfg.mu,
                      "val_map_all": rec["metrics"]["map_all"], "run": cfg.name()})
     best = max(rows, key=lambda r: r["val_map_all"])  # first of equals wins
