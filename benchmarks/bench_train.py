@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from dmh.comparison import DEEP_METHODS
-from dmh.config import TrainConfig
+from dmh.core.config import TrainConfig
 from dmh.methods import build_method
 from dmh.models import count_parameters
 from dmh.train import Normalizer, prepare_batch, sgd_step
@@ -84,8 +84,8 @@ def main() -> None:
     for name, _, n, tr, enc, share in rows:
         print(f"{name:34s} {n:9d} {tr:12.0f} {enc:13.0f} {100 * share:13.1f}%")
     if a.json:
-        from dmh.atomic import write_json
-        from dmh.provenance import provenance
+        from dmh.core.atomic import write_json
+        from dmh.core.provenance import provenance
 
         write_json(a.json, {"setting": head, **provenance(a.threads),
                             "rows": [{"model": name, "method": m, "parameters": n,

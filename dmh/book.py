@@ -22,7 +22,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from .paths import REPO_ROOT
+from .core.paths import REPO_ROOT
 
 BOOK_DIR = REPO_ROOT / "book"
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
@@ -320,7 +320,7 @@ def grid_cost_line(results: Path | None = None) -> str:
     import json
     from collections import defaultdict
 
-    from .paths import RESULTS_DIR
+    from .core.paths import RESULTS_DIR
 
     cpu_s, gpu_s, per_image, evals, on_gpu = 0.0, 0.0, defaultdict(list), defaultdict(list), []
     n_cpu = 0

@@ -40,10 +40,10 @@ def cmd_split(a) -> None:
 
 
 def cmd_floors(a) -> None:
-    from .atomic import write_json
+    from .core.atomic import write_json
     from .floors import floors
-    from .paths import RESULTS_DIR
-    from .provenance import provenance
+    from .core.paths import RESULTS_DIR
+    from .core.provenance import provenance
 
     t = time.perf_counter()
     rows = floors(a.datasets, a.bits, a.seed)
@@ -55,7 +55,7 @@ def cmd_floors(a) -> None:
 
 
 def _config_from_args(a):
-    from .config import TrainConfig
+    from .core.config import TrainConfig
 
     kw = {k: getattr(a, k) for k in ("dataset", "bits", "seed", "eval_split", "epochs", "batch_size",
                                     "lr", "lam", "mu", "trunk", "head", "threads")}
@@ -94,7 +94,7 @@ def cmd_evaluate(a) -> None:
 def cmd_encode(a) -> None:
     import numpy as np
 
-    from .atomic import atomic_write
+    from .core.atomic import atomic_write
     from .codes import encode_signs
     from .data import load_dataset
     from .train import encode, load_trained
@@ -197,7 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--eval-split", default="test", choices=["test", "val"],
                    help="val: tune on training images only; test: the reported protocol")
-    from .config import TrainConfig
+    from .core.config import TrainConfig
     d = TrainConfig()
     s.add_argument("--epochs", type=int, default=d.epochs)
     s.add_argument("--batch-size", type=int, default=d.batch_size)

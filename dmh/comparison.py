@@ -8,7 +8,7 @@ own hyperparameters from the loss defaults (the papers' where they give one; see
 """
 from __future__ import annotations
 
-from .config import TrainConfig
+from .core.config import TrainConfig
 from .experiments import Profile, base_config, cached_record, hyperparameters, profile
 
 DEEP_METHODS = ("dmh", "ddh", "dsh", "dpsh", "hashnet", "csq", "dcdh")

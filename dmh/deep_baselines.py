@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .config import TrainConfig
+from .core.config import TrainConfig
 from .losses import CSQLoss, DCDHLoss, DDHLoss, DPSHLoss, DSHLoss, HashNetLoss
 from .models import ContinuationDMHNet, DDHNet, DMHNet
 

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from .codes import encode_signs
-from .config import TrainConfig
+from .core.config import TrainConfig
 from .retrieval import hamming_distances, hamming_topk
 from .train import encode, load_trained, runs_dir, train, train_eval_parts
 

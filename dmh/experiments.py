@@ -18,8 +18,8 @@ import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .config import TrainConfig
-from .paths import RESULTS_DIR
+from .core.config import TrainConfig
+from .core.paths import RESULTS_DIR
 
 BITS = (12, 24, 36, 48)
 SEEDS = (0, 1, 2)
@@ -153,7 +153,7 @@ def cached_record(cfg: TrainConfig, grid_name: str, results_dir: Path | None = N
 
 def choose(dataset: str) -> dict:
     """Pick lr/lam/mu with the best validation mAP@all of the sweep; write chosen-<ds>.json."""
-    from .atomic import write_json
+    from .core.atomic import write_json
 
     rows = []
     for cfg in sweep_configs(dataset):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from .config import TrainConfig
+from .core.config import TrainConfig
 from .deep_baselines import DEEP_BASELINES
 
 

@@ -6,7 +6,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from .config import TrainConfig
+from .core.config import TrainConfig
 
 
 def records_frame(records: list[dict], **extra_cols) -> pd.DataFrame:
@@ -77,7 +77,7 @@ def floors_frame() -> pd.DataFrame:
     """The untrained floors (`dmh floors`, results/floors.json) as a table."""
     import json
 
-    from .paths import RESULTS_DIR
+    from .core.paths import RESULTS_DIR
 
     path = RESULTS_DIR / "floors.json"
     if not path.exists():

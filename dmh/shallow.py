@@ -15,13 +15,13 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from .atomic import write_json
+from .core.atomic import write_json
 from .baselines import ITQ, LSH, PCAH, SDH, SH
 from .codes import encode_signs
 from .data import DATASETS, load_protocol
 from .metrics import evaluate_codes, precision_ks
-from .paths import RESULTS_DIR
-from .provenance import provenance
+from .core.paths import RESULTS_DIR
+from .core.provenance import provenance
 
 SHALLOW_METHODS = {"LSH": LSH, "PCAH": PCAH, "ITQ": ITQ, "SH": SH, "SDH": SDH}
 FEATURES = ("pixels", "dmh_trunk")

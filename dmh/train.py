@@ -12,16 +12,16 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from .atomic import atomic_write, write_json
+from .core.atomic import atomic_write, write_json
 from .augment import flip_and_shift
 from .codes import encode_signs
-from .config import TrainConfig
+from .core.config import TrainConfig
 from .data import load_protocol
 from .data.faceset import FaceSet
 from .metrics import evaluate_codes, mean_average_precision_float, precision_ks
 from .methods import build_method
-from .paths import REPO_ROOT, RESULTS_DIR
-from .provenance import provenance
+from .core.paths import REPO_ROOT, RESULTS_DIR
+from .core.provenance import provenance
 
 
 def runs_dir() -> Path:

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dmh.paths import data_root
+from dmh.core.paths import data_root
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from dmh import book
-from dmh.paths import REPO_ROOT
+from dmh.core.paths import REPO_ROOT
 
 CHAPTERS = ["intro", "data", "main_results", "ablation_dense", "ablation_head", "ablation_losses",
             "retrieval_examples", "comparison"]

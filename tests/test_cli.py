@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from dmh.cli import build_parser, main
-from dmh.config import TrainConfig
+from dmh.core.config import TrainConfig
 from dmh.train import runs_dir, train
 from test_data import make_folder
 from conftest import TINY

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from conftest import TINY
 from dmh import experiments
 from dmh.comparison import DEEP_METHODS, comparison_configs
-from dmh.config import TrainConfig
+from dmh.core.config import TrainConfig
 from dmh.losses import CSQLoss, DCDHLoss, DDHLoss, DPSHLoss, DSHLoss, HashNetLoss, hash_centers
 from dmh.methods import METHODS, build_method
 from dmh.models import ContinuationHashHead, continuation_beta

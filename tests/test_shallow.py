@@ -12,7 +12,7 @@ from dmh.baselines import ITQ, LSH, PCAH, SDH, SH, RandomCodes
 from dmh.baselines.itq import random_rotation
 from dmh.baselines.sdh import dcc_bits
 from dmh.codes import encode_signs
-from dmh.config import TrainConfig
+from dmh.core.config import TrainConfig
 from dmh.metrics import evaluate_codes
 from dmh.shallow import SHALLOW_METHODS, evaluate_shallow, trunk_features
 

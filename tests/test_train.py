@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from dmh.augment import flip_and_shift
-from dmh.config import TrainConfig
+from dmh.core.config import TrainConfig
 from conftest import TINY
 from dmh.train import cosine_lr, runs_dir, train
 

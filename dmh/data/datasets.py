@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from ..paths import data_root
+from ..core.paths import data_root
 from .ddh_pickle import load_ddh_pickle
 from .faceset import FaceSet
 from .identity_folder import load_identity_folder

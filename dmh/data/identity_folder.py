@@ -13,8 +13,8 @@ from typing import Callable
 
 import numpy as np
 
-from ..atomic import atomic_write
-from ..paths import cache_root
+from ..core.atomic import atomic_write
+from ..core.paths import cache_root
 from .faceset import FaceSet
 from .preprocess import Crop, decode_face
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 
-from ..atomic import atomic_write
+from ..core.atomic import atomic_write
+from ..core.paths import packs_root
 from .faceset import FaceSet
 
 FORMAT = "dmh-pack-v1"
@@ -58,8 +58,8 @@ def read_pack(path: Path) -> FaceSet:
 
 def packed(name: str, size: int, channels: int, min_images: int) -> FaceSet | None:
     """The pack for these settings under `$DMH_PACKS`, if that is set and holds one."""
-    root = os.environ.get("DMH_PACKS")
-    if not root:
+    root = packs_root()
+    if root is None:
         return None
-    path = Path(root).expanduser() / pack_name(name, size, channels, min_images)
+    path = root / pack_name(name, size, channels, min_images)
     return read_pack(path) if path.is_file() else None

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..atomic import write_json
-from ..paths import SPLITS_DIR, cache_root
+from ..core.atomic import write_json
+from ..core.paths import SPLITS_DIR, cache_root
 from .datasets import DATASETS, load_dataset
 from .faceset import FaceSet
 from .near_duplicates import near_duplicate_groups

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..paths import RESULTS_DIR, data_root
+from ..core.paths import RESULTS_DIR, data_root
 from .datasets import DATASETS
 from .faceset import FaceSet
 from .identity_folder import scan_identity_folder

@@ -1,18 +1,17 @@
 """How a result was made: git commit, package versions, hardware. Stored in every record."""
 from __future__ import annotations
 
-import os
 import platform
 import subprocess
 import sys
 
-from .paths import REPO_ROOT
+from .paths import REPO_ROOT, git_commit_override
 
 
 def git_commit() -> str:
     """HEAD (+dirty if dmh/ has changes); `$DMH_GIT_COMMIT` on a copy without .git."""
-    if os.environ.get("DMH_GIT_COMMIT"):
-        return os.environ["DMH_GIT_COMMIT"]
+    if git_commit_override():
+        return git_commit_override()
     try:
         out = subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "HEAD"], capture_output=True,
                              text=True, timeout=10)

@@ -1,0 +1,55 @@
+"""Where things live. The only code in dmh that reads environment variables.
+
+| variable | what | default |
+| --- | --- | --- |
+| `DMH_DATA` | folder holding `lfw/` and `pins/` | `../shared/datasets` beside the repo |
+| `DMH_CACHE` | decoded-array cache | `~/.cache/dmh` |
+| `DMH_RUNS` | the user's runs: checkpoints, records of user commands and of non-paper profiles | `<repo>/runs` |
+| `DMH_PACKS` | folder of dataset packs (`dmh pack`) to load instead of the images | unset |
+| `DMH_GIT_COMMIT` | the commit to record where the copy has no `.git` (a device) | unset |
+
+Paths are built from this file's location, never from the working folder, so the CLI,
+the tests and papermill-run notebooks agree wherever they are started.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SPLITS_DIR = REPO_ROOT / "data" / "splits"
+# The committed records of the paper profile: written only by the grid runner.
+RESULTS_DIR = REPO_ROOT / "results"
+
+
+def data_root() -> Path:
+    """The folder holding `lfw/` and `pins/` (env `DMH_DATA`; default `../shared/datasets`)."""
+    env = os.environ.get("DMH_DATA")
+    if env:
+        return Path(env).expanduser().resolve()
+    return (REPO_ROOT.parent / "shared" / "datasets").resolve()
+
+
+def cache_root() -> Path:
+    """Decoded arrays live here, outside the repo (env `DMH_CACHE`; default ~/.cache/dmh)."""
+    env = os.environ.get("DMH_CACHE")
+    root = Path(env).expanduser() if env else Path.home() / ".cache" / "dmh"
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def runs_root() -> Path:
+    """The user's folder (env `DMH_RUNS`, default `<repo>/runs`, never committed)."""
+    env = os.environ.get("DMH_RUNS")
+    return Path(env).expanduser() if env else REPO_ROOT / "runs"
+
+
+def packs_root() -> Path | None:
+    """The folder of dataset packs (env `DMH_PACKS`), or None when unset."""
+    env = os.environ.get("DMH_PACKS")
+    return Path(env).expanduser() if env else None
+
+
+def git_commit_override() -> str | None:
+    """`DMH_GIT_COMMIT`: the commit to record on a copy of the repo without `.git`."""
+    return os.environ.get("DMH_GIT_COMMIT") or None
