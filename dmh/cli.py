@@ -1,11 +1,14 @@
-"""`dmh` command line: make splits, score the untrained floors, train, evaluate, encode, search."""
+"""`dmh` command line: splits, floors, training, scoring, encoding, search, grids and the book."""
 from __future__ import annotations
 
 import argparse
 import json
 import sys
 import time
+from dataclasses import fields
 from pathlib import Path
+
+from .core.config import TrainConfig
 
 DESCRIPTION = """Deep Metric Hashing for face retrieval.
 
@@ -16,7 +19,8 @@ Typical session:
   dmh evaluate RUN_NAME                  # re-score a trained run
   dmh encode RUN_NAME FOLDER --out c.npz # binary codes of a folder of faces
   dmh search RUN_NAME FOLDER PHOTO.jpg   # rank a folder of faces by a query photo
-Data come from $DMH_DATA (see data/README.md)."""
+  dmh grid main-pins                     # a named grid of the paper (records in results/)
+Data come from $DMH_DATA (see data/README.md); your own runs go to $DMH_RUNS (default runs/)."""
 
 
 def _table(rows: list[dict], cols: list[str]) -> str:
@@ -26,6 +30,11 @@ def _table(rows: list[dict], cols: list[str]) -> str:
     lines = ["  ".join(c.ljust(w) for c, w in zip(cols, widths))]
     lines += ["  ".join(x.ljust(w) for x, w in zip(row, widths)) for row in cells]
     return "\n".join(lines)
+
+
+def _metrics_line(m: dict) -> str:
+    return (f"mAP@all {m['map_all']:.4f} (stable ties {m['map_all_stable']:.4f}, float "
+            f"{m['map_all_float']:.4f}), P@R2 {m['p_at_r2']:.4f}, P@10 {m['precision_at_k']['10']:.4f}")
 
 
 def cmd_split(a) -> None:
@@ -41,68 +50,86 @@ def cmd_split(a) -> None:
 
 def cmd_floors(a) -> None:
     from .core.atomic import write_json
-    from .floors import floors
-    from .core.paths import RESULTS_DIR
-    from .core.provenance import provenance
+    from .experiments.jobs import floors
+    from .run.store import user_store
 
-    t = time.perf_counter()
-    rows = floors(a.datasets, a.bits, a.seed)
-    print(_table(rows, ["dataset", "method", "bits", "n_identities", "n_queries", "n_gallery",
-                        "map_all", "map_all_stable", "p_at_r2", "p_at_10"]))
-    write_json(RESULTS_DIR / "floors.json", {"rows": rows, **provenance(),
-                                              "wall_s": round(time.perf_counter() - t, 1)})
-    print(f"wrote {RESULTS_DIR / 'floors.json'}")
+    out = floors(a.datasets, a.bits, a.seed)
+    print(_table(out["rows"], ["dataset", "method", "bits", "n_identities", "n_queries", "n_gallery",
+                               "map_all", "map_all_stable", "p_at_r2", "p_at_10"]))
+    path = user_store().floors_path
+    write_json(path, out)
+    print(f"wrote {path} (the book's floors are `dmh grid floors`)")
 
 
-def _config_from_args(a):
-    from .core.config import TrainConfig
+def config_options(p: argparse.ArgumentParser) -> None:
+    """One option per TrainConfig field, its default shown (`--help`)."""
+    for f in fields(TrainConfig):
+        default = f.default_factory() if callable(f.default_factory) else f.default
+        opt = "--" + f.name.replace("_", "-")
+        if isinstance(default, bool):
+            p.add_argument(opt, type=lambda s: s.lower() in ("1", "true", "yes"), default=default,
+                           help=f"true or false (default {default})")
+        elif isinstance(default, tuple):
+            p.add_argument(opt, type=lambda s: tuple(s.split(",")), default=default,
+                           help=f"comma-separated (default {','.join(default)})")
+        elif isinstance(default, dict):
+            p.add_argument(opt, type=json.loads, default=default,
+                           help=f"JSON object, e.g. '{{\"growth_rate\": 16}}' (default {default})")
+        else:
+            p.add_argument(opt, type=type(default), default=default, help=f"(default {default})")
 
-    kw = {k: getattr(a, k) for k in ("dataset", "bits", "seed", "eval_split", "epochs", "batch_size",
-                                    "lr", "lam", "mu", "trunk", "head", "threads")}
-    kw["losses"] = tuple(a.losses.split(","))
-    if a.model_kwargs:
-        kw["model_kwargs"] = json.loads(a.model_kwargs)
-    return TrainConfig(**kw)
+
+def _config_from_args(a) -> TrainConfig:
+    return TrainConfig(**{f.name: getattr(a, f.name) for f in fields(TrainConfig)})
 
 
 def cmd_train(a) -> None:
-    from .train import result_path, train
+    from .experiments.jobs import train_run
+    from .run.store import checkpoint_path, paper_store, user_store
 
     cfg = _config_from_args(a)
-    rec = train(cfg, resume=not a.no_resume, force=a.force, device=a.device)
-    m = rec["metrics"]
-    print(f"{rec['name']}: mAP@all {m['map_all']:.4f} (stable ties {m['map_all_stable']:.4f}, "
-          f"float {m['map_all_float']:.4f}), P@R2 {m['p_at_r2']:.4f}, P@10 {m['precision_at_k']['10']:.4f}; "
-          f"train {rec['train_s']} s, {rec['n_parameters']} parameters")
-    print(f"record: {result_path(cfg)}")
+    store = user_store()
+    cached = next((s for s in (store, paper_store()) if s.has_run(cfg)), None)
+    if cached is not None and not a.force:
+        ckpt = checkpoint_path(cfg)
+        print(f"cached: {cached.run_path(cfg)} ({'committed' if cached.committed else 'yours'}); "
+              f"checkpoint: {ckpt if ckpt.is_file() else 'none (rerun with --force to make one)'}")
+        rec = cached.load_run(cfg)
+    else:
+        rec = train_run(cfg, store, resume=not a.no_resume, force=a.force, device=a.device)
+        print(f"record: {store.run_path(cfg)}; checkpoint: {checkpoint_path(cfg)}")
+    print(f"{rec.name}: {_metrics_line(rec.metrics)}; train {rec.train_s} s, "
+          f"{rec.n_parameters} parameters")
 
 
 def cmd_evaluate(a) -> None:
-    from .codes import encode_signs
-    from .metrics import evaluate_codes
-    from .train import encode, load_trained, train_eval_parts
+    from .run.checkpoint import load_trained
+    from .run.evaluate import score_model
+    from .run.fit import protocol_parts
+    from .run.store import paper_store, user_store
 
     model, norm, cfg = load_trained(a.run)
-    _, query, gallery, _ = train_eval_parts(cfg)
-    qc = encode_signs(encode(model, query.images, norm))
-    gc = encode_signs(encode(model, gallery.images, norm))
-    m = evaluate_codes(qc, gc, query.labels, gallery.labels, cfg.bits)
-    m.pop("pr_curve")
-    print(json.dumps(m, indent=1))
+    _, query, gallery, _ = protocol_parts(cfg)
+    m = score_model(model, norm, query, gallery, cfg.bits)
+    print(json.dumps({k: v for k, v in m.items() if k != "pr_curve"}, indent=1))
+    stored = next((s for s in (user_store(), paper_store()) if s.has_run(cfg)), None)
+    if stored is not None:
+        same = stored.load_run(cfg).metrics == m
+        print(f"{'equals' if same else 'DIFFERS FROM'} the stored record {stored.run_path(cfg)}")
 
 
 def cmd_encode(a) -> None:
     import numpy as np
 
     from .core.atomic import atomic_write
-    from .codes import encode_signs
     from .data import load_dataset
-    from .train import encode, load_trained
+    from .run.checkpoint import load_trained
+    from .run.encode import encode
 
     model, norm, cfg = load_trained(a.run)
     fs = load_dataset(a.images, size=cfg.image_size)
-    codes = encode_signs(encode(model, fs.images, norm))
-    atomic_write(Path(a.out), lambda f: np.savez(f, codes=codes, labels=fs.labels,
+    enc = encode(model, fs.images, norm)
+    atomic_write(Path(a.out), lambda f: np.savez(f, codes=enc.codes, labels=fs.labels,
                                                   keys=np.array(fs.keys), n_bits=cfg.bits), mode="wb")
     print(f"{len(fs)} images of {len(fs.identities)} identities -> {a.out} ({cfg.bits}-bit codes)")
 
@@ -110,31 +137,51 @@ def cmd_encode(a) -> None:
 def cmd_search(a) -> None:
     import numpy as np
 
-    from .codes import encode_signs
     from .data import DATASETS, Crop, decode_face, load_dataset
     from .retrieval import hamming_topk
-    from .train import encode, load_trained
+    from .run.checkpoint import load_trained
+    from .run.encode import encode
 
     model, norm, cfg = load_trained(a.run)
     fs = load_dataset(a.images, size=cfg.image_size)
     # the query photo gets the gallery's crop: a named dataset's, else the whole image
     crop = DATASETS[a.images].crop if a.images in DATASETS else Crop()
     query = decode_face(Path(a.photo).read_bytes(), crop, cfg.image_size)[None]
-    gcodes = encode_signs(encode(model, fs.images, norm))
-    qcodes = encode_signs(encode(model, np.ascontiguousarray(query), norm))
+    gcodes = encode(model, fs.images, norm).codes
+    qcodes = encode(model, np.ascontiguousarray(query), norm).codes
     d, i = hamming_topk(qcodes, gcodes, min(a.k, len(fs)))
     for rank, (dist, idx) in enumerate(zip(d[0], i[0]), 1):
         print(f"{rank:3d}  d={int(dist):2d}  {fs.identities[fs.labels[idx]]:30s}  {fs.keys[idx]}")
 
 
+def _log(label: str):
+    return lambda s: print(f"[{time.strftime('%H:%M:%S')}] {label}: {s}", flush=True)
+
+
+def cmd_grid(a) -> None:
+    from .experiments.runner import run_grids
+
+    run_grids(a.grids, a.profile, workers=a.workers, device=a.device, log=_log("+".join(a.grids)))
+
+
 def cmd_book(a) -> None:
-    from .book import BookError, build_book, update_notebooks
+    from .book import BookError, build_book, chapter_stems, update_notebooks
+    from .report.cost import grid_cost_line
+    from .report.reading import chapter_grids
 
     try:
+        stems = a.chapters or (chapter_stems(a.toc) if a.toc else chapter_stems())
+        if not a.no_execute:
+            from .experiments.runner import run_grids
+
+            profile = "quick" if a.update_notebooks else a.profile
+            run_grids(chapter_grids(stems, profile), profile, workers=a.workers, log=_log("grids"))
         if a.update_notebooks:
             update_notebooks(a.chapters, toc=a.toc)
         else:
             build_book(a.profile, a.chapters, execute=not a.no_execute, toc=a.toc)
+            if a.profile == "paper":
+                print(grid_cost_line(), flush=True)
     except BookError as e:
         print(f"dmh book: error: {e}", file=sys.stderr)
         raise SystemExit(1) from None
@@ -152,33 +199,9 @@ def cmd_pack(a) -> None:
         print(f"{name}: {len(fs)} images -> {path} ({path.stat().st_size / 2**20:.1f} MiB)")
 
 
-def cmd_grid(a) -> None:
-    """Consecutive grids share one pool (no drain between them); `choose-<ds>` runs alone."""
-    from .experiments import choose, grid, profile, run_grid
-
-    batch: list[str] = []
-
-    def flush() -> None:
-        configs = list({c.name(): c for name in batch for c in grid(name, a.profile)}.values())
-        label = "+".join(batch)
-        run_grid(configs, workers=a.workers, results_dir=profile(a.profile).results_dir,
-                 device=a.device, log=lambda s: print(f"[{time.strftime('%H:%M:%S')}] {label}: {s}",
-                                                      flush=True))
-        batch.clear()
-
-    for name in a.grids:
-        if name.startswith("choose-"):
-            if batch:
-                flush()
-            out = choose(name.split("-", 1)[1])
-            print(f"{name}: chose {out['chosen']}", flush=True)
-        else:
-            batch.append(name)
-    if batch:
-        flush()
-
-
 def build_parser() -> argparse.ArgumentParser:
+    from .experiments.grids import grid_help
+
     p = argparse.ArgumentParser(prog="dmh", description=DESCRIPTION,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
@@ -191,31 +214,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--bits", nargs="+", type=int, default=[12, 24, 36, 48])
     s.add_argument("--seed", type=int, default=0)
     s.set_defaults(func=cmd_floors)
-    s = sub.add_parser("train", help="train DMH on a dataset and score it (cached by config)")
-    s.add_argument("--dataset", default="pins")
-    s.add_argument("--bits", type=int, default=48)
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--eval-split", default="test", choices=["test", "val"],
-                   help="val: tune on training images only; test: the reported protocol")
-    from .core.config import TrainConfig
-    d = TrainConfig()
-    s.add_argument("--epochs", type=int, default=d.epochs)
-    s.add_argument("--batch-size", type=int, default=d.batch_size)
-    s.add_argument("--lr", type=float, default=d.lr)
-    s.add_argument("--lam", type=float, default=d.lam, help="center-loss weight")
-    s.add_argument("--mu", type=float, default=d.mu, help="quantization-loss weight")
-    s.add_argument("--losses", default="softmax,center,quantization")
-    s.add_argument("--trunk", default="dense", choices=["dense", "plain"])
-    s.add_argument("--head", default="conv_gap", choices=["conv_gap", "fc"])
-    s.add_argument("--model-kwargs", default="", help='JSON, e.g. \'{"growth_rate": 16}\'')
-    s.add_argument("--threads", type=int, default=d.threads)
+    s = sub.add_parser("train", help="train one run and score it (cached by config, in $DMH_RUNS)")
+    config_options(s)
     s.add_argument("--device", default="cpu")
     s.add_argument("--no-resume", action="store_true", help="ignore an existing checkpoint")
-    s.add_argument("--force", action="store_true", help="retrain even if a result exists")
+    s.add_argument("--force", action="store_true", help="retrain even if a record exists")
     s.set_defaults(func=cmd_train)
-    s = sub.add_parser("grid", help="train named grids of runs (cached, resumable)")
-    s.add_argument("grids", nargs="+", help="sweep-<ds>, choose-<ds>, main-<ds>, ablation-<ds>, "
-                   "budget-<ds> (ds: lfw, pins), run in the order given")
+    s = sub.add_parser("grid", help="run named grids of the paper (cached, resumable)",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       epilog="grids (ds: lfw, pins):\n" + grid_help())
+    s.add_argument("grids", nargs="+", help="grid names, run in the order given")
     s.add_argument("--workers", type=int, default=2)
     s.add_argument("--profile", default="paper", choices=["paper", "quick"])
     s.add_argument("--device", default="cpu", help="cpu or cuda (records say which)")
@@ -225,21 +233,22 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", type=Path, required=True, help="folder; point $DMH_PACKS at it there")
     s.add_argument("--min-images", type=int, default=10)
     s.set_defaults(func=cmd_pack)
-    s = sub.add_parser("evaluate", help="score a trained run on its split")
+    s = sub.add_parser("evaluate", help="re-score a trained run on its split")
     s.add_argument("run", help="run name (runs/<name>/) or checkpoint path")
     s.set_defaults(func=cmd_evaluate)
     s = sub.add_parser("encode", help="binary codes of a dataset or folder of faces")
-    s.add_argument("run")
+    s.add_argument("run", help="run name (runs/<name>/) or checkpoint path")
     s.add_argument("images", help="lfw, pins, an identity folder or a DDH .pkl")
     s.add_argument("--out", required=True, help="output .npz (codes, labels, keys)")
     s.set_defaults(func=cmd_encode)
     s = sub.add_parser("search", help="rank a folder of faces by Hamming distance to a photo")
-    s.add_argument("run")
+    s.add_argument("run", help="run name (runs/<name>/) or checkpoint path")
     s.add_argument("images", help="the gallery: lfw, pins or an identity folder")
     s.add_argument("photo", help="query image file")
     s.add_argument("-k", type=int, default=10)
     s.set_defaults(func=cmd_search)
-    s = sub.add_parser("book", help="execute the chapter notebooks and build the HTML book (_build/html)")
+    s = sub.add_parser("book", help="run the grids the chapters read, execute the chapter "
+                       "notebooks and build the HTML book (_build/html)")
     s.add_argument("--profile", default="paper", choices=["quick", "paper"])
     s.add_argument("--chapters", nargs="+", metavar="STEM",
                    help="execute only these chapters (e.g. data); the build needs every chapter")
@@ -247,6 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--update-notebooks", action="store_true",
                    help="instead: execute notebooks/<stem>.ipynb in place with the quick defaults "
                         "(the outputs nbval checks)")
+    s.add_argument("--workers", type=int, default=2, help="grid workers")
     s.add_argument("--toc", type=Path, default=None, help="another _toc.yml (a partial book)")
     s.set_defaults(func=cmd_book)
     return p

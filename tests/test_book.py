@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from browser import chromium, chromium_exe  # tests/browser.py
 from dmh import book
 from dmh.core.paths import REPO_ROOT
 
@@ -101,7 +102,7 @@ def _executed_pages(tmp_path) -> Path:
 
 
 def test_built_book_in_browser(tmp_path):
-    if book.chromium_exe() is None:
+    if chromium_exe() is None:
         if os.environ.get("CI"):
             pytest.fail("chromium not installed: scripts/setup.sh installs it when run as root")
         pytest.skip("chromium not installed (apt-get install -y chromium)")
@@ -113,7 +114,7 @@ def test_built_book_in_browser(tmp_path):
     doms = {}
     for page in pages:
         static = page.read_text()
-        dom = doms[page.name] = book.chromium(page, "--dump-dom")
+        dom = doms[page.name] = chromium(page, "--dump-dom")
         assert "</body>" in dom, f"{page.name}: no DOM from chromium"
         assert book.page_problems(dom, page, html) == [], page.name
         if 'class="math' in static:
@@ -138,8 +139,8 @@ def test_execute_chapter(tmp_path, monkeypatch):
     """papermill injects the profile, writes atomically, and fails on errors and warnings."""
     import nbformat
 
-    monkeypatch.setattr(book, "NOTEBOOK_DIR", tmp_path / "nb")
-    monkeypatch.setattr(book, "FAILED_DIR", tmp_path / "failed")
+    monkeypatch.setattr("dmh.book.execute.NOTEBOOK_DIR", tmp_path / "nb")
+    monkeypatch.setattr("dmh.book.execute.FAILED_DIR", tmp_path / "failed")
     (tmp_path / "nb").mkdir()
     _notebook(tmp_path / "nb" / "ok.ipynb", "import os; print(profile, os.getcwd())")
     _notebook(tmp_path / "nb" / "err.ipynb", "raise ValueError('broken chapter')")
@@ -157,23 +158,3 @@ def test_execute_chapter(tmp_path, monkeypatch):
     assert sorted(p.name for p in out.parent.iterdir()) == ["ok.ipynb"]
     assert sorted(p.name for p in (tmp_path / "failed").iterdir()) == ["err.ipynb", "warn.ipynb"]
 
-
-def test_grid_cost_line_sums_records(tmp_path):
-    import json
-
-    def write(name, train_s, eval_s, threads, device="cpu", epochs=10, n_train=360):
-        (tmp_path / f"{name}.json").write_text(json.dumps(
-            {"train_s": train_s, "eval_s": eval_s, "epochs": epochs,
-             "split": {"dataset": "d", "n_train": n_train},
-             "hardware": {"torch_threads": threads, "device": device}}))
-
-    write("a", 3600.0, 0.0, 1)
-    write("b", 900.0, 900.0, 2)
-    assert book.grid_cost_line(tmp_path) == ("paper grid: 2 runs; 2 on CPU, 2.00 CPU hours of "
-                                             "training and evaluation")
-    # CPU rate: (3600 + 1800) / 2 / (10 * 360) = 0.75 s per image-epoch; eval (0 + 1800) / 2
-    write("g", 1700.0, 100.0, 1, device="cuda", epochs=20)  # 20 * 360 * 0.75 + 900 = 6300 s
-    assert book.grid_cost_line(tmp_path) == ("paper grid: 3 runs; 2 on CPU, 2.00 CPU hours of "
-                                             "training and evaluation; 1 on a GPU, 0.50 hours of "
-                                             "run wall time (runs shared the GPU), about 1.75 CPU "
-                                             "hours at the CPU runs' rate")

@@ -5,6 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from dmh.losses import CenterLoss, DMHLoss, QuantizationLoss
+from dmh.losses.pairs import all_pairs
 
 CENTERS = torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, 2.0], [5.0, 5.0]])
 
@@ -125,3 +126,39 @@ def test_update_is_noop_when_center_off():
     loss = DMHLoss(n_classes=4, n_bits=3, use_center=False)
     loss.update_centers(torch.ones(2, 3), torch.tensor([0, 1]))
     assert torch.equal(loss.center.centers, torch.zeros(4, 3))
+
+
+# ------------------------------------------------------------- pairs of a batch
+
+
+def _labels(seed, n):
+    return torch.randint(0, max(1, n // 3), (n,), generator=torch.Generator().manual_seed(seed))
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 5, 17])
+def test_all_pairs_by_double_loop(n):
+    y = _labels(n, n)
+    i, j, same = all_pairs(y)
+    expected = [(a, b, bool(y[a] == y[b])) for a in range(n) for b in range(a + 1, n)]
+    assert list(zip(i.tolist(), j.tolist(), same.tolist())) == expected
+    assert i.dtype == j.dtype == torch.int64 and same.dtype == torch.bool
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_all_pairs_match_pytorch_metric_learning(seed):
+    lmu = pytest.importorskip("pytorch_metric_learning.utils.loss_and_miner_utils")
+    y = _labels(seed, 24)
+    i, j, same = all_pairs(y)
+    a1, p, a2, n = lmu.get_all_pairs_indices(y)  # ordered pairs, i == j excluded
+
+    def unordered(a, b):
+        return {(min(u, v), max(u, v)) for u, v in zip(a.tolist(), b.tolist())}
+
+    assert unordered(i[same], j[same]) == unordered(a1, p)
+    assert unordered(i[~same], j[~same]) == unordered(a2, n)
+    assert len(i) == len(unordered(i, j)) == 24 * 23 // 2
+
+
+def test_all_pairs_rejects_non_1d_labels():
+    with pytest.raises(ValueError):
+        all_pairs(torch.zeros(3, 2, dtype=torch.int64))

@@ -7,12 +7,14 @@ import torch
 
 from dmh.metrics import (
     evaluate_codes,
+    evaluate_distances,
     mean_average_precision,
     mean_average_precision_float,
     pr_curve,
     precision_at_k,
     precision_recall_within_radius,
 )
+from dmh.retrieval import hamming_distances
 
 
 # ---------------------------------------------------------------- reference helpers
@@ -282,6 +284,47 @@ def test_evaluate_codes_hand_and_json():
     assert res["pr_curve"]["radius"] == list(range(13))
     assert res["pr_curve"]["recall"][12] == pytest.approx(1.0)
     json.dumps(res)  # JSON-friendly
+
+
+def _two_query_case():
+    """2-bit codes with hand-built distances [[0, 1, 1, 2], [2, 1, 1, 0]]; query 1 has no
+    relevant item, query 0 has relevance 1 | 0 1 | 0 (a tie at distance 1)."""
+    qb = np.array([[0, 0], [1, 1]], dtype=np.uint8)
+    gb = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.uint8)
+    dist = np.array([[0, 1, 1, 2], [2, 1, 1, 0]])
+    return np.packbits(qb, axis=1), np.packbits(gb, axis=1), dist, np.array([0, 5]), np.array([0, 1, 0, 1])
+
+
+def test_evaluate_distances_equals_evaluate_codes():
+    q, g, dist, ql, gl = _two_query_case()
+    assert np.array_equal(hamming_distances(q, g), dist)
+    assert evaluate_distances(dist, ql, gl, 2, ks=(1, 2, 4)) == evaluate_codes(q, g, ql, gl, 2, ks=(1, 2, 4))
+    rng = np.random.default_rng(11)
+    q, g = rng.integers(0, 256, (7, 3), dtype=np.uint8), rng.integers(0, 256, (50, 3), dtype=np.uint8)
+    ql, gl = rng.integers(0, 3, 7), rng.integers(0, 3, 50)
+    ks = (1, 10, 50)
+    assert evaluate_distances(hamming_distances(q, g), ql, gl, 24, ks) == evaluate_codes(q, g, ql, gl, 24, ks)
+
+
+def test_evaluate_distances_hand():
+    _, _, dist, ql, gl = _two_query_case()
+    res = evaluate_distances(dist, ql, gl, 2, ks=(1, 2, 4))
+    # query 1 scores 0 everywhere; query 0: stable relevance 1 0 1 0 -> (1 + 2/3) / 2 = 5/6,
+    # expected: item 2 at rank 2 or 3 -> ((1 + 2/2) + (1 + 2/3)) / 2 / 2 = 11/12
+    assert res["map_all_stable"] == pytest.approx(5 / 12)
+    assert res["map_all"] == pytest.approx(11 / 24)
+    # radius 2 ball = whole gallery: query 0 precision 2/4, recall 1
+    assert res["p_at_r2"] == pytest.approx(1 / 4) and res["r_at_r2"] == pytest.approx(1 / 2)
+    # query 0 expected P@1 = 1, P@2 = (1 + 1/2) / 2, P@4 = 2/4
+    assert res["precision_at_k"] == pytest.approx({1: 1 / 2, 2: 3 / 8, 4: 1 / 4})
+    # query 0 balls: r=0 {0}, r=1 {0, 1, 2}, r=2 all
+    assert res["pr_curve"]["radius"] == [0, 1, 2]
+    assert res["pr_curve"]["precision"] == pytest.approx([1 / 2, 1 / 3, 1 / 4])
+    assert res["pr_curve"]["recall"] == pytest.approx([1 / 4, 1 / 2, 1 / 2])
+    with pytest.raises(ValueError):
+        evaluate_distances(dist.astype(float), ql, gl, 2)
+    with pytest.raises(ValueError):
+        evaluate_distances(dist, ql, gl, 1)  # distances above n_bits
 
 
 # ------------------------------------------------------------------------ errors

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.paths import RESULTS_DIR, data_root
+from ..core.paths import data_root
 from .datasets import DATASETS
 from .faceset import FaceSet
 from .identity_folder import scan_identity_folder
@@ -76,16 +76,3 @@ def example_grid(fs: FaceSet, n_ids: int, n_per_id: int, seed: int = 0) -> tuple
         rows.append(fs.images[idx])
     images = np.stack(rows).transpose(0, 1, 3, 4, 2)
     return np.ascontiguousarray(images), [fs.identities[lab] for lab in labels]
-
-
-def floors_summary(path: Path | None = None) -> list[dict] | None:
-    """mAP@all of the untrained floors (random codes, LSH of pixels) from `results/floors.json`,
-    one row per dataset and bit length; None when the file does not exist (`dmh floors`)."""
-    path = RESULTS_DIR / "floors.json" if path is None else Path(path)
-    if not path.exists():
-        return None
-    rows: dict[tuple, dict] = {}
-    for r in json.loads(path.read_text())["rows"]:
-        row = rows.setdefault((r["dataset"], r["bits"]), {"dataset": r["dataset"], "bits": r["bits"]})
-        row[r["method"]] = r["map_all"]
-    return [rows[k] for k in sorted(rows)]

@@ -6,6 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .pairs import all_pairs
+
 __all__ = ["DPSHLoss"]
 
 
@@ -32,8 +34,8 @@ class DPSHLoss(nn.Module):
 
     def forward(self, h: torch.Tensor, logits: torch.Tensor,
                 y: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        i, j = torch.triu_indices(len(h), len(h), 1, device=h.device)
-        s = (y[i] == y[j]).to(h.dtype)
+        i, j, same = all_pairs(y)
+        s = same.to(h.dtype)
         theta = 0.5 * (h[i] * h[j]).sum(dim=1)
         pair = (F.softplus(theta) - s * theta).sum() / max(1, len(i))
         quant = (h - h.detach().sign()).pow(2).sum(dim=1).mean()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .pairs import all_pairs
+
 __all__ = ["DSHLoss"]
 
 
@@ -31,9 +33,9 @@ class DSHLoss(nn.Module):
 
     def forward(self, h: torch.Tensor, logits: torch.Tensor,
                 y: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        i, j = torch.triu_indices(len(h), len(h), 1, device=h.device)
+        i, j, same = all_pairs(y)
         n_pairs = max(1, len(i))  # a batch of one has no pair: its loss is 0, not NaN
-        s = (y[i] == y[j]).to(h.dtype)
+        s = same.to(h.dtype)
         # Explicit differences, not cdist: exact and with a safe gradient at D = 0.
         d = (h[i] - h[j]).pow(2).sum(dim=1)
         pair = (0.5 * s * d + 0.5 * (1 - s) * (self.margin - d).clamp(min=0)).sum() / n_pairs

@@ -6,6 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .pairs import all_pairs
+
 __all__ = ["HashNetLoss"]
 
 
@@ -32,8 +34,7 @@ class HashNetLoss(nn.Module):
 
     def forward(self, h: torch.Tensor, logits: torch.Tensor,
                 y: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        i, j = torch.triu_indices(len(h), len(h), 1, device=h.device)
-        sim = y[i] == y[j]
+        i, j, sim = all_pairs(y)
         ip = self.alpha * (h[i] * h[j]).sum(dim=1)
         nll = F.softplus(ip) - sim.to(h.dtype) * ip
         n1, n0 = int(sim.sum()), int((~sim).sum())

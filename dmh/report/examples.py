@@ -1,33 +1,29 @@
-"""Retrieval examples for the book: a trained run's codes, top-k lists and distance spreads."""
+"""Retrieval examples: a trained run's codes (read from its checkpoint), top-k lists and
+distance spreads."""
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .codes import encode_signs
-from .core.config import TrainConfig
-from .retrieval import hamming_distances, hamming_topk
-from .train import encode, load_trained, runs_dir, train, train_eval_parts
+from ..core.config import TrainConfig
+from ..experiments.profiles import get_profile
+from ..retrieval import hamming_distances, hamming_topk
+from ..run.checkpoint import load_trained
+from ..run.encode import encode
+from ..run.fit import protocol_parts
+from ..run.store import MissingRecord, checkpoint_path
+from .reading import grid_command
 
 
-def ensure_checkpoint(cfg: TrainConfig, results_dir: Path | None = None) -> Path:
-    """The run's checkpoint. Checkpoints are not committed: a fresh clone retrains the run's
-    weights (same seed and thread count give the same weights), leaving its record alone."""
-    ckpt = runs_dir() / cfg.name() / "checkpoint.pt"
-    if not ckpt.exists():
-        train(cfg, force=True, write_result=False, progress=False, results_dir=results_dir)
-    return ckpt
-
-
-def trained_codes(cfg: TrainConfig, results_dir: Path | None = None) -> dict:
-    """Codes of the test queries and gallery of a trained run."""
-    model, norm, cfg = load_trained(str(ensure_checkpoint(cfg, results_dir)))
-    _, query, gallery, _ = train_eval_parts(cfg)
+def trained_codes(cfg: TrainConfig, profile, grid: str) -> dict:
+    """Codes of the test queries and gallery of a trained run (its checkpoint: `dmh grid`)."""
+    if not checkpoint_path(cfg).is_file():
+        raise MissingRecord(f"no weights for {cfg.name()}: run `{grid_command(grid, get_profile(profile))}`")
+    model, norm, cfg = load_trained(str(checkpoint_path(cfg)))
+    _, query, gallery, _ = protocol_parts(cfg)
     return {"query": query, "gallery": gallery,
-            "qcodes": encode_signs(encode(model, query.images, norm)),
-            "gcodes": encode_signs(encode(model, gallery.images, norm))}
+            "qcodes": encode(model, query.images, norm).codes,
+            "gcodes": encode(model, gallery.images, norm).codes}
 
 
 def top_k_examples(c: dict, n_queries: int = 6, k: int = 10, seed: int = 0) -> dict:

@@ -1,4 +1,5 @@
-"""Builders of the comparison chapter's deep hashing baselines: config -> (model, criterion).
+"""Builders of DMH and of the comparison chapter's deep hashing baselines: config ->
+(model, criterion), registered in `dmh.methods.registry.METHODS`.
 
 Every baseline runs in the shared loop (`dmh.train`): same data, augmentation, SGD, cosine
 schedule and epoch budget as DMH. The papers' ImageNet-scale backbones (AlexNet, VGG,
@@ -10,14 +11,24 @@ A method's own hyperparameters come from `cfg.method_kwargs` (defaults: the pape
 """
 from __future__ import annotations
 
-import torch
 from torch import nn
 
-from .core.config import TrainConfig
-from .losses import CSQLoss, DCDHLoss, DDHLoss, DPSHLoss, DSHLoss, HashNetLoss
-from .models import ContinuationDMHNet, DDHNet, DMHNet
+from ..core.config import TrainConfig
+from ..losses import CSQLoss, DCDHLoss, DDHLoss, DMHLoss, DPSHLoss, DSHLoss, HashNetLoss
+from ..models import ContinuationDMHNet, DDHNet, DMHNet
+from .registry import Built, register_method
 
-Built = tuple[torch.nn.Module, torch.nn.Module]
+
+@register_method("dmh", "DMH")
+def build_dmh(cfg: TrainConfig, n_classes: int) -> Built:
+    """DMH: dense trunk + conv-GAP hash head + classifier with softmax + center + quantization."""
+    model = DMHNet(n_classes=n_classes, n_bits=cfg.bits, trunk=cfg.trunk, head=cfg.head,
+                   **cfg.model_kwargs)
+    criterion = DMHLoss(n_classes=n_classes, n_bits=cfg.bits, lam=cfg.lam, mu=cfg.mu,
+                        alpha=cfg.alpha, use_softmax="softmax" in cfg.losses,
+                        use_center="center" in cfg.losses,
+                        use_quantization="quantization" in cfg.losses)
+    return model, criterion
 
 
 def _hash_net(cfg: TrainConfig, n_classes: int) -> DMHNet:
@@ -32,22 +43,26 @@ def _hash_net(cfg: TrainConfig, n_classes: int) -> DMHNet:
     return model
 
 
+@register_method("ddh", "DDH")
 def build_ddh(cfg: TrainConfig, n_classes: int) -> Built:
     """DDH: `DDHNet` (its own CNN + divide-and-encode; `trunk`/`head`/`model_kwargs` unused)
     with :class:`DDHLoss` (softmax on the code + quantization)."""
     return DDHNet(n_classes=n_classes, n_bits=cfg.bits), DDHLoss(**cfg.method_kwargs)
 
 
+@register_method("dsh", "DSH")
 def build_dsh(cfg: TrainConfig, n_classes: int) -> Built:
     """DSH: DMH's trunk + conv-GAP head (no classifier) with :class:`DSHLoss`."""
     return _hash_net(cfg, n_classes), DSHLoss(n_bits=cfg.bits, **cfg.method_kwargs)
 
 
+@register_method("dpsh", "DPSH")
 def build_dpsh(cfg: TrainConfig, n_classes: int) -> Built:
     """DPSH: DMH's trunk + conv-GAP head (no classifier) with :class:`DPSHLoss`."""
     return _hash_net(cfg, n_classes), DPSHLoss(**cfg.method_kwargs)
 
 
+@register_method("hashnet", "HashNet")
 def build_hashnet(cfg: TrainConfig, n_classes: int) -> Built:
     """HashNet: DMH's trunk + conv-GAP head whose tanh is scaled by the continuation beta
     (`method_kwargs['beta_max']`, default 10; no classifier) with :class:`HashNetLoss`."""
@@ -60,6 +75,7 @@ def build_hashnet(cfg: TrainConfig, n_classes: int) -> Built:
     return model, HashNetLoss(n_bits=cfg.bits, **kw)
 
 
+@register_method("csq", "CSQ")
 def build_csq(cfg: TrainConfig, n_classes: int) -> Built:
     """CSQ: DMH's trunk + conv-GAP head (no classifier) with :class:`CSQLoss`; random
     centers (K not a power of 2, or more identities than 2K) are drawn with `cfg.seed`."""
@@ -67,12 +83,10 @@ def build_csq(cfg: TrainConfig, n_classes: int) -> Built:
     return _hash_net(cfg, n_classes), CSQLoss(n_classes=n_classes, n_bits=cfg.bits, **kw)
 
 
+@register_method("dcdh", "DCDH")
 def build_dcdh(cfg: TrainConfig, n_classes: int) -> Built:
     """DCDH: DMH's trunk + conv-GAP head (no classifier) with :class:`DCDHLoss` (its
     learnable centers are trained with the network)."""
     model = _hash_net(cfg, n_classes)
     return model, DCDHLoss(n_classes=n_classes, n_bits=cfg.bits, **cfg.method_kwargs)
 
-
-DEEP_BASELINES = {"ddh": build_ddh, "dsh": build_dsh, "dpsh": build_dpsh,
-                  "hashnet": build_hashnet, "csq": build_csq, "dcdh": build_dcdh}

@@ -1,0 +1,104 @@
+"""Every run of the paper as a config, built from a profile object and the validation choices.
+
+Each function returns the configs of one grid for one dataset; names and keys equal those of
+the committed records (a config is cached by its hash)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from ..core.config import TrainConfig
+from ..methods import METHODS
+from .profiles import Profile
+from .tuning import candidates, hyperparameters
+
+
+def base_config(dataset: str, p: Profile, **kw) -> TrainConfig:
+    return TrainConfig(dataset=dataset, epochs=p.epochs.get(dataset, 20), threads=p.threads, **kw)
+
+
+def method_config(method: str, dataset: str, p: Profile, **kw) -> TrainConfig:
+    """`method` with its validation-chosen hyperparameters (none chosen: the defaults)."""
+    hp = hyperparameters(method, dataset, p)
+    return base_config(dataset, p, **({} if method == "dmh" else {"method": method}), **hp, **kw)
+
+
+def seeds_at(p: Profile, bits: int) -> tuple[int, ...]:
+    """Every seed of the profile at its longest code, the first seed at the others."""
+    return p.seeds if bits == p.longest else p.seeds[:1]
+
+
+def tune_configs(dataset: str, p: Profile, exclude: tuple[str, ...] = ()) -> list[TrainConfig]:
+    """The validation candidates of every method with a search space (but `exclude`)."""
+    return [c for method in p.search if method not in exclude for c in candidates(method, dataset, p)]
+
+
+def main_configs(dataset: str, p: Profile) -> list[TrainConfig]:
+    return [method_config("dmh", dataset, p, bits=k, seed=s) for k in p.bits for s in p.seeds]
+
+
+def sensitivity_configs(dataset: str, p: Profile) -> list[TrainConfig]:
+    """DMH's validation candidates scored on test: how much the lam/mu choice matters
+    (shown next to the validation sweep, never used to choose)."""
+    return [replace(c, eval_split="test") for c in candidates("dmh", dataset, p)]
+
+
+ABLATIONS = {
+    "DMH (dense, conv-GAP, all losses)": {},
+    "plain trunk": {"trunk": "plain"},
+    "FC hash head": {"head": "fc"},
+    "softmax only": {"losses": ("softmax",)},
+    "softmax + center": {"losses": ("softmax", "center")},
+    "softmax + quantization": {"losses": ("softmax", "quantization")},
+}
+FULL_DMH = "DMH (dense, conv-GAP, all losses)"
+
+
+def ablation_configs(dataset: str, p: Profile, variants=None) -> dict[str, list[TrainConfig]]:
+    """Variants of the chosen DMH config at the longest code, each changing one thing."""
+    return {name: [replace(method_config("dmh", dataset, p, bits=p.longest, seed=s), **ABLATIONS[name])
+                   for s in p.ablation_seeds] for name in (variants or ABLATIONS)}
+
+
+def budget_configs(dataset: str, p: Profile) -> list[TrainConfig]:
+    """The chosen config on validation at half, one and two times the epoch budget."""
+    base = method_config("dmh", dataset, p, bits=p.longest, eval_split="val")
+    return [replace(base, epochs=max(1, int(base.epochs * f))) for f in (0.5, 1, 2)]
+
+
+def comparison_configs(dataset: str, p: Profile) -> list[TrainConfig]:
+    """Every registered method at every length (all seeds at the longest), ordered by method,
+    then code length, then seed; DMH's are its main runs."""
+    return [method_config(m, dataset, p, bits=k, seed=s)
+            for m in METHODS for k in p.bits for s in seeds_at(p, k)]
+
+
+def examples_configs(dataset: str, p: Profile) -> list[TrainConfig]:
+    """The run whose weights the retrieval-examples chapter shows: DMH, longest code, first seed."""
+    return [method_config("dmh", dataset, p, bits=p.longest, seed=p.seeds[0])]
+
+
+SHALLOW_METHODS = ("LSH", "PCAH", "ITQ", "SH", "SDH")
+
+
+@dataclass(frozen=True)
+class ShallowSpec:
+    """One shallow fit: a method on pixels, or on the pooled trunk of the DMH run `trunk`."""
+
+    method: str
+    dataset: str
+    bits: int
+    seed: int
+    features: str
+    trunk: TrainConfig | None = None
+
+    def name(self) -> str:
+        return f"{self.method}-{self.dataset}-{self.features}-{self.bits}b-s{self.seed}"
+
+
+def shallow_specs(dataset: str, p: Profile) -> list[ShallowSpec]:
+    """Shallow methods seeded like the deep grid; seed s hashes the trunk of DMH's seed-s
+    main run at the longest code."""
+    trunks = {c.seed: c for c in main_configs(dataset, p) if c.bits == p.longest}
+    return [spec for k in p.bits for s in seeds_at(p, k) for m in SHALLOW_METHODS
+            for spec in (ShallowSpec(m, dataset, k, s, "pixels"),
+                         ShallowSpec(m, dataset, k, s, "dmh_trunk", trunks[s]))]

@@ -1,0 +1,55 @@
+"""The one table of named grids: `<kind>-<dataset>` (or `floors`), what each makes, and which
+need the validation choices first. `dmh grid NAME...` and `dmh book` run them through the
+runner; chapters read what they made."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from . import configs as C
+from .profiles import Profile
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Args:
+        job: `deep` (train and score configs), `checkpoint` (weights of configs, no record),
+            `shallow` (shallow fits) or `floors`.
+        items: (dataset, profile) -> configs or shallow specs.
+        chosen: needs the validation choices (`tune-<ds>` runs first).
+        about: one line for `dmh grid --help`.
+    """
+
+    job: str
+    items: Callable[[str, Profile], list]
+    chosen: bool
+    about: str
+
+
+GRIDS = {
+    "tune": Grid("deep", C.tune_configs, False, "validation candidates of every method with a "
+                 "search space (DMH lam/mu, DSH/DPSH lr); then the choices"),
+    "main": Grid("deep", C.main_configs, True, "DMH at every code length and seed"),
+    "sensitivity": Grid("deep", C.sensitivity_configs, True, "DMH's validation candidates on test"),
+    "ablation": Grid("deep", lambda ds, p: [c for cs in C.ablation_configs(ds, p).values() for c in cs],
+                     True, "one-change variants of DMH at the longest code"),
+    "budget": Grid("deep", C.budget_configs, True, "DMH at 0.5/1/2x the epochs, on validation"),
+    "comparison": Grid("deep", C.comparison_configs, True, "every deep method, equal budget"),
+    "examples": Grid("checkpoint", C.examples_configs, True, "the weights the examples chapter shows"),
+    "shallow": Grid("shallow", C.shallow_specs, True, "LSH/PCAH/ITQ/SH/SDH on pixels and DMH's trunk"),
+    "floors": Grid("floors", lambda ds, p: [], False, "random codes and pixel LSH (every dataset)"),
+}
+
+
+def parse(name: str, p: Profile) -> tuple[Grid, str | None]:
+    """`main-lfw` -> (GRIDS['main'], 'lfw'); `floors` -> (GRIDS['floors'], None)."""
+    kind, _, ds = name.partition("-")
+    if kind not in GRIDS or (kind == "floors") != (ds == "") or (ds and ds not in p.datasets):
+        raise ValueError(f"unknown grid {name!r} for profile {p.name!r}: "
+                         + ", ".join(f"{k}-<ds>" for k in GRIDS if k != "floors")
+                         + f" (ds: {', '.join(p.datasets)}) or floors")
+    return GRIDS[kind], ds or None
+
+
+def grid_help() -> str:
+    return "\n".join(f"  {k + ('' if k == 'floors' else '-<ds>'):16s} {g.about}" for k, g in GRIDS.items())

@@ -1,0 +1,102 @@
+"""The units of work the runner schedules: one deep run, its weights, the floors."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from ..baselines import LSH, RandomCodes
+from ..codes import encode_signs
+from ..core.config import TrainConfig
+from ..core.provenance import provenance
+from ..data import load_protocol
+from ..run.checkpoint import read_checkpoint
+from ..run.evaluate import score_codes, score_model
+from ..run.fit import fit, protocol_parts
+from ..run.records import RunRecord
+from ..run.store import Store, checkpoint_label, checkpoint_path
+
+
+def train_run(cfg: TrainConfig, store: Store, *, resume: bool = True, force: bool = False,
+              progress: bool = True, device: str = "cpu", stop_after_epochs: int | None = None,
+              save: bool = True) -> RunRecord | None:
+    """Train and score `cfg`, or return its stored record (cached by config); None when
+    stopped early by `stop_after_epochs`."""
+    if store.has_run(cfg) and not force:
+        return store.load_run(cfg)
+    t_load = time.perf_counter()
+    train_fs, query_fs, gallery_fs, split = protocol_parts(cfg)
+    load_s = time.perf_counter() - t_load
+    fitted = fit(cfg, train_fs, resume=resume and not force, progress=progress, device=device,
+                 stop_after_epochs=stop_after_epochs)
+    if fitted is None:
+        return None
+    t_eval = time.perf_counter()
+    metrics = score_model(fitted.model, fitted.norm, query_fs, gallery_fs, cfg.bits, device=device)
+    rec = RunRecord(
+        name=cfg.name(), config=cfg, config_key=cfg.key(), **provenance(cfg.threads, device),
+        split={"dataset": split["dataset"], "split_checksum": split["split_checksum"],
+               "data_checksum": split["data_checksum"], "part": cfg.eval_split,
+               "n_train": fitted.n_train, "n_query": len(query_fs), "n_gallery": len(gallery_fs),
+               "n_classes": int(len(fitted.classes))},
+        n_parameters=int(sum(p.numel() for p in fitted.model.parameters())),
+        epochs=cfg.epochs, train_s=round(fitted.train_s, 1), data_load_s=round(load_s, 2),
+        eval_s=round(time.perf_counter() - t_eval, 1), history=fitted.history, metrics=metrics,
+        checkpoint=checkpoint_label(checkpoint_path(cfg)))
+    if save:
+        store.save_run(rec)
+    return rec
+
+
+def checkpoint_finished(cfg: TrainConfig) -> bool:
+    path = checkpoint_path(cfg)
+    return path.is_file() and read_checkpoint(path)["epoch"] == cfg.epochs
+
+
+def ensure_checkpoint(cfg: TrainConfig, store: Store, device: str = "cpu"):
+    """The run's finished checkpoint. Checkpoints are not committed: a fresh clone retrains
+    the run's weights (same seed and thread count give the same weights; an unfinished
+    checkpoint resumes), leaving its record alone."""
+    if not checkpoint_finished(cfg):
+        train_run(cfg, store, force=True, resume=True, save=False, progress=False, device=device)
+    return checkpoint_path(cfg)
+
+
+def fit_and_score(method, xg: np.ndarray, xq: np.ndarray, gallery_labels: np.ndarray,
+                  query_labels: np.ndarray, bits: int) -> tuple[dict, float, float]:
+    """Fit a projection hash on gallery features, score query vs gallery codes:
+    (metrics, fit seconds, encode seconds)."""
+    t = time.perf_counter()
+    if getattr(method, "supervised", False):
+        method.fit(xg, gallery_labels)
+    else:
+        method.fit(xg)
+    fit_s = time.perf_counter() - t
+    t = time.perf_counter()
+    gcodes, qcodes = encode_signs(method.project(xg)), encode_signs(method.project(xq))
+    encode_s = time.perf_counter() - t
+    return score_codes(qcodes, gcodes, query_labels, gallery_labels, bits), fit_s, encode_s
+
+
+def floors(datasets, bits, seed: int = 0) -> dict:
+    """Codes that learned nothing (random bits, LSH of the pixels) scored on the closed
+    protocol: the floor every learned method must beat."""
+    t0 = time.perf_counter()
+    rows = []
+    for ds in datasets:
+        t = time.perf_counter()
+        parts, split = load_protocol(ds)
+        load_s = time.perf_counter() - t
+        gallery, query = parts["gallery"], parts["query"]
+        xg, xq = gallery.images.astype(np.float32), query.images.astype(np.float32)
+        for k in bits:
+            for name, cls in (("random", RandomCodes), ("lsh_pixels", LSH)):
+                m, _, _ = fit_and_score(cls(n_bits=k, seed=seed), xg, xq, gallery.labels,
+                                        query.labels, k)
+                rows.append({"dataset": ds, "method": name, "bits": k, "seed": seed,
+                             "n_identities": split["n_identities"], "n_queries": len(query),
+                             "n_gallery": len(gallery), "split_checksum": split["split_checksum"],
+                             "data_load_s": round(load_s, 2), "map_all": m["map_all"],
+                             "map_all_stable": m["map_all_stable"], "p_at_r2": m["p_at_r2"],
+                             "p_at_10": m["precision_at_k"]["10"]})
+    return {"rows": rows, **provenance(), "wall_s": round(time.perf_counter() - t0, 1)}

@@ -1,0 +1,78 @@
+"""The runner: the only code that trains. It runs named grids (cached by config, so an
+interrupted grid resumes and grids that share runs train them once), the validation
+choices they depend on first, deep runs in a pool of single-thread workers."""
+from __future__ import annotations
+
+import multiprocessing as mp
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+from ..core.atomic import write_json
+from ..core.config import TrainConfig
+from ..run.store import Store
+from .configs import tune_configs
+from .grids import GRIDS, parse
+from .jobs import ensure_checkpoint, floors, train_run
+from .profiles import Profile, get_profile
+from .shallow_jobs import shallow_run
+from .tuning import choose
+
+
+def train_pool(configs: list[TrainConfig], store: Store, *, workers: int = 2,
+               device: str = "cpu", log=print) -> None:
+    """Train every config not stored yet, `workers` processes at a time."""
+    todo = list({c.name(): c for c in configs if not store.has_run(c)}.values())
+    log(f"{len(configs)} runs, {len(configs) - len(todo)} cached, {len(todo)} to train")
+    if not todo:
+        return
+    if workers <= 1:
+        for c in todo:
+            rec = train_run(c, store, progress=False, device=device)
+            log(f"done {c.name()}: mAP@all {rec.metrics['map_all']:.4f} in {rec.train_s} s")
+        return
+    with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
+        futures = [pool.submit(train_run, c, store, progress=False, device=device) for c in todo]
+        for c, f in zip(todo, futures):
+            rec = f.result()
+            log(f"done {c.name()}: mAP@all {rec.metrics['map_all']:.4f} in {rec.train_s} s")
+
+
+def _choose_all(ds: str, p: Profile, workers: int, device: str, log) -> None:
+    train_pool(tune_configs(ds, p), p.store, workers=workers, device=device, log=log)
+    for method in p.search:
+        out = choose(method, ds, p)
+        log(f"chose for {method} on {ds}: {out['chosen']}")
+
+
+def run_grids(names: list[str], profile: str | Profile = "paper", *, workers: int = 2,
+              device: str = "cpu", log=print) -> None:
+    """Run the named grids of a profile in order: the validation choices they need, then all
+    deep runs in one pool, then weights, shallow fits and floors."""
+    p = get_profile(profile)
+    parsed = [(n, *parse(n, p)) for n in names]
+    for ds in dict.fromkeys(ds for _, g, ds in parsed if g.chosen or g is GRIDS["tune"]):
+        _choose_all(ds, p, workers, device, log)
+    deep = [c for _, g, ds in parsed if g.job == "deep" for c in g.items(ds, p)]
+    train_pool(deep, p.store, workers=workers, device=device, log=log)
+    for name, g, ds in parsed:
+        t = time.perf_counter()
+        if g.job == "checkpoint":
+            for c in g.items(ds, p):
+                train_pool([c], p.store, workers=1, device=device, log=log)
+                log(f"weights of {c.name()}: {ensure_checkpoint(c, p.store, device)}")
+        elif g.job == "shallow":
+            recs = [shallow_run(s, p.store) for s in g.items(ds, p)]
+            log(f"{name}: {len(recs)} shallow records ({time.perf_counter() - t:.1f} s)")
+        elif g.job == "floors":
+            _floors(p, log)
+
+
+def _floors(p: Profile, log) -> None:
+    path = p.store.floors_path
+    if path.exists():
+        rows = p.store.load_json(path, "dmh grid floors")["rows"]
+        if {(r["dataset"], r["bits"]) for r in rows} >= {(d, k) for d in p.datasets for k in p.bits}:
+            log(f"floors: cached in {path}")
+            return
+    write_json(path, floors(p.datasets, p.bits))
+    log(f"floors: wrote {path}")

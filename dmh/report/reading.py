@@ -1,0 +1,77 @@
+"""What chapters read: the records of named grids of a profile, and the grids each chapter
+needs (`dmh book` runs those first)."""
+from __future__ import annotations
+
+import pandas as pd
+
+from ..experiments import configs as C
+from ..experiments.grids import parse
+from ..experiments.profiles import Profile, get_profile
+from ..run.records import RunRecord, ShallowRecord
+from ..run.store import MissingRecord, paper_store
+
+# Grids each chapter reads, `{ds}` for every dataset of the profile, `{last}` for its last.
+CHAPTER_GRIDS = {
+    "data": ["floors"],
+    "main_results": ["floors", "main-{ds}", "budget-{ds}"],
+    "ablation_dense": ["ablation-{ds}"],
+    "ablation_head": ["ablation-{ds}"],
+    "ablation_losses": ["ablation-{ds}", "tune-{ds}", "sensitivity-{ds}"],
+    "retrieval_examples": ["examples-{last}"],
+    "comparison": ["comparison-{ds}", "tune-{ds}", "shallow-{ds}"],
+}
+
+
+def chapter_grids(stems: list[str], profile: str | Profile) -> list[str]:
+    """The grid names the chapters `stems` read, in order, without repeats."""
+    p = get_profile(profile)
+    out = []
+    for stem in stems:
+        for pattern in CHAPTER_GRIDS.get(stem, []):
+            if "{ds}" in pattern:
+                out += [pattern.format(ds=ds) for ds in p.datasets]
+            else:
+                out.append(pattern.format(last=p.datasets[-1]))
+    return list(dict.fromkeys(out))
+
+
+def grid_command(name: str, p: Profile) -> str:
+    return f"dmh grid {name}" + ("" if p.name == "paper" else f" --profile {p.name}")
+
+
+def records(name: str, profile: str | Profile, configs=None) -> list[RunRecord]:
+    """Stored records of grid `name` (or of `configs`, which that grid makes)."""
+    p = get_profile(profile)
+    grid, ds = parse(name, p)
+    cmd = grid_command(name, p)
+    try:
+        items = configs if configs is not None else grid.items(ds, p)
+    except MissingRecord as e:  # the validation choice the configs need
+        raise MissingRecord(f"{e}; or `{cmd}`, which makes it") from None
+    return [p.store.load_run(c, cmd) for c in items]
+
+
+def dataset_records(kind: str, profile: str | Profile) -> list[RunRecord]:
+    """Records of grid `<kind>-<ds>` for every dataset of the profile."""
+    p = get_profile(profile)
+    return [r for ds in p.datasets for r in records(f"{kind}-{ds}", p)]
+
+
+def shallow_records(profile: str | Profile) -> list[ShallowRecord]:
+    p = get_profile(profile)
+    return [p.store.load_shallow(s.name(), grid_command(f"shallow-{ds}", p))
+            for ds in p.datasets for s in C.shallow_specs(ds, p)]
+
+
+def floors_frame(profile: str | Profile) -> pd.DataFrame:
+    """The untrained floors of the profile (`dmh grid floors`), one row per dataset, method
+    and code length."""
+    p = get_profile(profile)
+    return pd.DataFrame(p.store.load_json(p.store.floors_path, grid_command("floors", p))["rows"])
+
+
+def bench_rows() -> list[dict]:
+    """This machine's committed CPU throughput table (`benchmarks/bench_train.py --json`)."""
+    store = paper_store()
+    path = store.bench_path
+    return store.load_json(path, f"python benchmarks/bench_train.py --json {path}")["rows"]

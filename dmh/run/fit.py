@@ -1,0 +1,127 @@
+"""The training loop: seeded, checkpointed every epoch and resumable to the same weights."""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from ..augment import flip_and_shift
+from ..core.config import TrainConfig
+from ..data import load_protocol
+from ..data.faceset import FaceSet
+from ..methods import create_method
+from .checkpoint import read_checkpoint, save_checkpoint
+from .encode import Normalizer
+from .store import checkpoint_path
+
+
+def protocol_parts(cfg: TrainConfig) -> tuple[FaceSet, FaceSet, FaceSet, dict]:
+    """(train, query, gallery, split): `val` tunes on training images only."""
+    parts, split = load_protocol(cfg.dataset, seed=cfg.split_seed, size=cfg.image_size)
+    if cfg.eval_split == "val":
+        return parts["val_gallery"], parts["val_query"], parts["val_gallery"], split
+    return parts["gallery"], parts["query"], parts["gallery"], split
+
+
+def cosine_lr(base: float, step: int, total: int) -> float:
+    return 0.5 * base * (1.0 + math.cos(math.pi * step / max(1, total)))
+
+
+def prepare_batch(images: torch.Tensor, labels: torch.Tensor, idx: torch.Tensor, norm: Normalizer,
+                  generator: torch.Generator | None, device: str = "cpu"):
+    """uint8 rows `idx` -> augmented (when a generator is given), standardized batch."""
+    xb = images[idx]
+    if generator is not None:
+        xb = flip_and_shift(xb, generator)
+    return norm(xb.to(device)), labels[idx].to(device)
+
+
+def sgd_step(model: torch.nn.Module, criterion: torch.nn.Module, opt: torch.optim.Optimizer,
+             xb: torch.Tensor, yb: torch.Tensor):
+    """One optimizer step; center-style losses then move their centers (their own rule)."""
+    h, logits = model(xb)
+    loss, terms = criterion(h, logits, yb)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    if hasattr(criterion, "update_centers"):
+        criterion.update_centers(h.detach(), yb)
+    return loss, terms
+
+
+@dataclass
+class Fitted:
+    """A trained model with what scoring and the record need."""
+
+    model: torch.nn.Module
+    norm: Normalizer
+    classes: np.ndarray
+    history: list
+    train_s: float
+    n_train: int
+
+
+def fit(cfg: TrainConfig, train_fs: FaceSet, *, resume: bool = True, progress: bool = True,
+        device: str = "cpu", stop_after_epochs: int | None = None) -> Fitted | None:
+    """Train `cfg` on `train_fs`, saving a checkpoint after every epoch; None when stopped
+    early by `stop_after_epochs` (as an interruption would, for tests)."""
+    torch.set_num_threads(cfg.threads)
+    classes, y_train = np.unique(train_fs.labels, return_inverse=True)
+    norm = Normalizer.fit(train_fs.images)
+    torch.manual_seed(cfg.seed)
+    model, criterion = create_method(cfg, n_classes=len(classes))
+    model.to(device)
+    criterion.to(device)
+    params = list(model.parameters()) + list(criterion.parameters())
+    opt = torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, nesterov=True,
+                          weight_decay=cfg.weight_decay)
+    images = torch.from_numpy(train_fs.images)
+    labels = torch.from_numpy(y_train.astype(np.int64))
+    n = len(images)
+    steps_per_epoch = math.ceil(n / cfg.batch_size)
+    total_steps = steps_per_epoch * cfg.epochs
+    ckpt = checkpoint_path(cfg)
+    start_epoch, history, train_s = 0, [], 0.0
+    if resume and ckpt.exists():
+        state = read_checkpoint(ckpt, device)
+        model.load_state_dict(state["model"])
+        criterion.load_state_dict(state["criterion"])
+        opt.load_state_dict(state["optimizer"])
+        start_epoch, history, train_s = state["epoch"], state["history"], state["train_s"]
+    for epoch in range(start_epoch, cfg.epochs):
+        if stop_after_epochs is not None and epoch >= stop_after_epochs:
+            return None
+        t0 = time.perf_counter()
+        # One generator per epoch, seeded from (seed, epoch): a resumed run replays the
+        # same batches and augmentations without saving RNG state.
+        gen = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch)
+        order = torch.randperm(n, generator=gen)
+        model.train()
+        sums: dict[str, float] = {}
+        bar = tqdm(range(steps_per_epoch), desc=f"{cfg.name()} epoch {epoch + 1}/{cfg.epochs}",
+                   disable=not progress, leave=False)
+        for it in bar:
+            idx = order[it * cfg.batch_size:(it + 1) * cfg.batch_size]
+            xb, yb = prepare_batch(images, labels, idx, norm, gen if cfg.augment else None, device)
+            step = epoch * steps_per_epoch + it
+            for g in opt.param_groups:
+                g["lr"] = cosine_lr(cfg.lr, step, total_steps)
+            for m in (model, criterion):  # methods with a schedule of their own (HashNet)
+                if hasattr(m, "set_progress"):
+                    m.set_progress(step / total_steps)
+            loss, terms = sgd_step(model, criterion, opt, xb, yb)
+            for k, v in terms.items():
+                sums[k] = sums.get(k, 0.0) + float(v) * len(idx)
+            sums["total"] = sums.get("total", 0.0) + float(loss.detach()) * len(idx)
+        train_s += time.perf_counter() - t0
+        history.append({"epoch": epoch + 1, **{k: v / n for k, v in sums.items()},
+                        "seconds": round(time.perf_counter() - t0, 2)})
+        save_checkpoint(ckpt, {"model": model.state_dict(), "criterion": criterion.state_dict(),
+                               "optimizer": opt.state_dict(), "epoch": epoch + 1,
+                               "history": history, "train_s": train_s, "config": cfg.to_dict(),
+                               "normalizer": norm.state(), "classes": classes.tolist()})
+    return Fitted(model, norm, classes, history, train_s, n)

@@ -1,0 +1,95 @@
+"""Typed run records. A record is JSON on disk; these types load it field for field and
+write it back unchanged (`RunRecord.from_dict(d).to_dict() == d` for every committed record)."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+from ..core.config import TrainConfig
+
+
+class RecordError(ValueError):
+    """A stored record that does not have the record type's fields or does not match its name."""
+
+
+def _check_keys(cls, d: dict, source: str) -> None:
+    names = [f.name for f in fields(cls)]
+    missing, unknown = set(names) - set(d), set(d) - set(names)
+    if missing or unknown:
+        raise RecordError(f"{source}: not a {cls.__name__} (missing {sorted(missing)}, "
+                          f"unknown {sorted(unknown)}); delete it and rerun the grid that made it")
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One trained and scored deep run (`dmh train`, a grid of the runner)."""
+
+    name: str
+    config: TrainConfig
+    config_key: str
+    git_commit: str
+    python: str
+    versions: dict
+    hardware: dict
+    split: dict
+    n_parameters: int
+    epochs: int
+    train_s: float
+    data_load_s: float
+    eval_s: float
+    history: list
+    metrics: dict
+    checkpoint: str
+
+    @classmethod
+    def from_dict(cls, d: dict, source: str = "record") -> "RunRecord":
+        _check_keys(cls, d, source)
+        cfg = TrainConfig.from_dict(d["config"])
+        if d["name"] != cfg.name() or d["config_key"] != cfg.key():
+            raise RecordError(f"{source}: its name {d['name']!r} does not match its config "
+                              f"({cfg.name()!r}); delete it and rerun the grid that made it")
+        return cls(**(d | {"config": cfg}))
+
+    def to_dict(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self)} | {"config": self.config.to_dict()}
+
+    @property
+    def dataset(self) -> str:
+        return self.split["dataset"]
+
+    @property
+    def device(self) -> str:
+        return self.hardware["device"]
+
+
+@dataclass(frozen=True)
+class ShallowRecord:
+    """One shallow hashing method fitted and scored (`dmh grid shallow-<ds>`)."""
+
+    name: str
+    config: dict
+    git_commit: str
+    python: str
+    versions: dict
+    hardware: dict
+    supervised: bool
+    split: dict
+    feature_dim: int
+    trunk: dict | None
+    blas_threads: int | None
+    data_load_s: float
+    feature_s: float
+    fit_s: float
+    encode_s: float
+    metrics: dict
+
+    @classmethod
+    def from_dict(cls, d: dict, source: str = "record") -> "ShallowRecord":
+        _check_keys(cls, d, source)
+        return cls(**d)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @property
+    def dataset(self) -> str:
+        return self.config["dataset"]

@@ -1,0 +1,111 @@
+"""Every path of a record, a choice, the floors and a checkpoint; the only code that reads or
+writes `results/` (the paper profile's committed records) and `runs/` (everything else).
+
+A `Store` is one folder of records: `results/` for the paper profile (written only by the
+grid runner), `runs/<profile>-results/` for other profiles, `runs/user/` for what a user's
+own commands make. Checkpoints always live in the user's folder, `runs/<run name>/`.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..core.atomic import write_json
+from ..core.config import TrainConfig
+from ..core.paths import RESULTS_DIR, runs_root
+from .records import RecordError, RunRecord, ShallowRecord
+
+
+class MissingRecord(FileNotFoundError):
+    """A record a reader needs is not there; the message says which command makes it."""
+
+
+def read_json(path: Path) -> dict:
+    """A JSON file, or a one-line error naming it and the fix."""
+    try:
+        return json.loads(Path(path).read_text())
+    except json.JSONDecodeError as e:
+        raise RecordError(f"{path}: not valid JSON ({e.msg}, line {e.lineno}); delete it and "
+                          f"rerun the command that made it") from None
+
+
+@dataclass(frozen=True)
+class Store:
+    """Args:
+        root: the folder (`runs/`, `shallow/`, `chosen/` and `floors.json` below it).
+        committed: its records are committed (the paper's `results/`).
+    """
+
+    root: Path
+    committed: bool = False
+
+    def run_path(self, cfg: TrainConfig) -> Path:
+        return self.root / "runs" / f"{cfg.name()}.json"
+
+    def shallow_path(self, name: str) -> Path:
+        return self.root / "shallow" / f"{name}.json"
+
+    def chosen_path(self, method: str, dataset: str) -> Path:
+        return self.root / "chosen" / f"{method}-{dataset}.json"
+
+    @property
+    def floors_path(self) -> Path:
+        return self.root / "floors.json"
+
+    @property
+    def bench_path(self) -> Path:
+        return self.root / "bench" / "train-throughput.json"
+
+    def has_run(self, cfg: TrainConfig) -> bool:
+        return self.run_path(cfg).exists()
+
+    def load_run(self, cfg: TrainConfig, made_by: str = "dmh train") -> RunRecord:
+        path = self.run_path(cfg)
+        if not path.exists():
+            raise MissingRecord(f"run {cfg.name()} missing in {self.root}: run `{made_by}`")
+        return RunRecord.from_dict(read_json(path), str(path))
+
+    def save_run(self, rec: RunRecord) -> Path:
+        path = self.run_path(rec.config)
+        write_json(path, rec.to_dict())
+        return path
+
+    def load_shallow(self, name: str, made_by: str) -> ShallowRecord:
+        path = self.shallow_path(name)
+        if not path.exists():
+            raise MissingRecord(f"shallow record {name} missing in {self.root}: run `{made_by}`")
+        return ShallowRecord.from_dict(read_json(path), str(path))
+
+    def save_shallow(self, rec: ShallowRecord) -> Path:
+        path = self.shallow_path(rec.name)
+        write_json(path, rec.to_dict())
+        return path
+
+    def load_json(self, path: Path, made_by: str) -> dict:
+        if not Path(path).exists():
+            raise MissingRecord(f"{path} missing: run `{made_by}`")
+        return read_json(path)
+
+
+def paper_store() -> Store:
+    return Store(RESULTS_DIR, committed=True)
+
+
+def profile_store(profile_name: str) -> Store:
+    return Store(runs_root() / f"{profile_name}-results")
+
+
+def user_store() -> Store:
+    """Records of the user's own commands (`dmh train`, `dmh floors`): never in results/."""
+    return Store(runs_root() / "user")
+
+
+def checkpoint_path(cfg: TrainConfig) -> Path:
+    return runs_root() / cfg.name() / "checkpoint.pt"
+
+
+def checkpoint_label(path: Path) -> str:
+    """How a record names its checkpoint: relative to the folder above runs/ where it can be."""
+    base = runs_root().parent
+    return str(path.relative_to(base)) if path.is_relative_to(base) else str(path)
