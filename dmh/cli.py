@@ -62,32 +62,38 @@ def cmd_floors(a) -> None:
 
 
 def config_options(p: argparse.ArgumentParser) -> None:
-    """One option per TrainConfig field, its default shown (`--help`)."""
+    """One option per TrainConfig field, its default shown (`--help`); unset options take the
+    recipe of the data (`dmh.experiments.recipes`), then TrainConfig's default."""
+    from .experiments.recipes import FOLDER_RECIPE
+
     for f in fields(TrainConfig):
         default = f.default_factory() if callable(f.default_factory) else f.default
-        opt = "--" + f.name.replace("_", "-")
-        if isinstance(default, bool):
-            p.add_argument(opt, type=lambda s: s.lower() in ("1", "true", "yes"), default=default,
-                           help=f"true or false (default {default})")
-        elif isinstance(default, tuple):
-            p.add_argument(opt, type=lambda s: tuple(s.split(",")), default=default,
-                           help=f"comma-separated (default {','.join(default)})")
-        elif isinstance(default, dict):
-            p.add_argument(opt, type=json.loads, default=default,
-                           help=f"JSON object, e.g. '{{\"growth_rate\": 16}}' (default {default})")
-        else:
-            p.add_argument(opt, type=type(default), default=default, help=f"(default {default})")
+        shown = ",".join(default) if isinstance(default, tuple) else default
+        if f.name in FOLDER_RECIPE:
+            shown = f"{FOLDER_RECIPE[f.name]} on a folder, the paper's on lfw/pins"
+        kind = {bool: "true or false; ", tuple: "comma-separated; ", dict: "JSON object; "}.get(type(default), "")
+        parse = {bool: lambda s: s.lower() in ("1", "true", "yes"), tuple: lambda s: tuple(s.split(",")),
+                 dict: json.loads}.get(type(default), type(default))
+        p.add_argument("--" + f.name.replace("_", "-"), type=parse, default=None,
+                       help=f"{kind}default {shown}")
 
 
-def _config_from_args(a) -> TrainConfig:
-    return TrainConfig(**{f.name: getattr(a, f.name) for f in fields(TrainConfig)})
+def _config_from_args(a) -> tuple[TrainConfig, str]:
+    """The config of `dmh train`: explicit options, else the data's recipe, else defaults."""
+    from .experiments.recipes import recipe
+
+    given = {f.name: getattr(a, f.name) for f in fields(TrainConfig) if getattr(a, f.name) is not None}
+    base, source = recipe(given.get("dataset", TrainConfig.dataset), given.get("method", "dmh"))
+    return TrainConfig(**(base | given)), source
 
 
 def cmd_train(a) -> None:
-    from .experiments.jobs import train_run
+    from .experiments.jobs import train_run, verdict
     from .run.store import checkpoint_path, paper_store, user_store
 
-    cfg = _config_from_args(a)
+    cfg, source = _config_from_args(a)
+    print(f"{cfg.name()}: {cfg.method} on {cfg.dataset}, {cfg.bits} bits, {cfg.epochs} epochs, "
+          f"lr {cfg.lr}, lam {cfg.lam}, mu {cfg.mu} (unset options: {source})", flush=True)
     store = user_store()
     cached = next((s for s in (store, paper_store()) if s.has_run(cfg)), None)
     if cached is not None and not a.force:
@@ -96,10 +102,12 @@ def cmd_train(a) -> None:
               f"checkpoint: {ckpt if ckpt.is_file() else 'none (rerun with --force to make one)'}")
         rec = cached.load_run(cfg)
     else:
-        rec = train_run(cfg, store, resume=not a.no_resume, force=a.force, device=a.device)
+        rec = train_run(cfg, store, resume=not (a.no_resume or a.force), force=a.force, device=a.device,
+                        progress=sys.stderr.isatty(), log=lambda s: print(s, flush=True))
         print(f"record: {store.run_path(cfg)}; checkpoint: {checkpoint_path(cfg)}")
     print(f"{rec.name}: {_metrics_line(rec.metrics)}; train {rec.train_s} s, "
           f"{rec.n_parameters} parameters")
+    print(verdict(rec))
 
 
 def cmd_evaluate(a) -> None:
@@ -108,7 +116,7 @@ def cmd_evaluate(a) -> None:
     from .run.fit import protocol_parts
     from .run.store import paper_store, user_store
 
-    model, norm, cfg = load_trained(a.run)
+    model, norm, cfg = load_trained(a.run, allow_partial=a.allow_partial)
     _, query, gallery, _ = protocol_parts(cfg)
     m = score_model(model, norm, query, gallery, cfg.bits)
     print(json.dumps({k: v for k, v in m.items() if k != "pr_curve"}, indent=1))
@@ -126,7 +134,7 @@ def cmd_encode(a) -> None:
     from .run.checkpoint import load_trained
     from .run.encode import encode
 
-    model, norm, cfg = load_trained(a.run)
+    model, norm, cfg = load_trained(a.run, allow_partial=a.allow_partial)
     fs = load_dataset(a.images, size=cfg.image_size)
     enc = encode(model, fs.images, norm)
     atomic_write(Path(a.out), lambda f: np.savez(f, codes=enc.codes, labels=fs.labels,
@@ -142,7 +150,7 @@ def cmd_search(a) -> None:
     from .run.checkpoint import load_trained
     from .run.encode import encode
 
-    model, norm, cfg = load_trained(a.run)
+    model, norm, cfg = load_trained(a.run, allow_partial=a.allow_partial)
     fs = load_dataset(a.images, size=cfg.image_size)
     # the query photo gets the gallery's crop: a named dataset's, else the whole image
     crop = DATASETS[a.images].crop if a.images in DATASETS else Crop()
@@ -201,6 +209,7 @@ def cmd_pack(a) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     from .experiments.grids import grid_help
+    from .experiments.profiles import PROFILES
 
     p = argparse.ArgumentParser(prog="dmh", description=DESCRIPTION,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -211,7 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_split)
     s = sub.add_parser("floors", help="mAP of random codes and pixel LSH (no training)")
     s.add_argument("--datasets", nargs="+", default=["lfw", "pins"])
-    s.add_argument("--bits", nargs="+", type=int, default=[12, 24, 36, 48])
+    s.add_argument("--bits", nargs="+", type=int, default=list(PROFILES["paper"].bits))
     s.add_argument("--seed", type=int, default=0)
     s.set_defaults(func=cmd_floors)
     s = sub.add_parser("train", help="train one run and score it (cached by config, in $DMH_RUNS)")
@@ -225,7 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog="grids (ds: lfw, pins):\n" + grid_help())
     s.add_argument("grids", nargs="+", help="grid names, run in the order given")
     s.add_argument("--workers", type=int, default=2)
-    s.add_argument("--profile", default="paper", choices=["paper", "quick"])
+    s.add_argument("--profile", default="paper", choices=sorted(PROFILES))
     s.add_argument("--device", default="cpu", help="cpu or cuda (records say which)")
     s.set_defaults(func=cmd_grid)
     s = sub.add_parser("pack", help="write decoded datasets as packs, for machines without the images")
@@ -235,21 +244,24 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_pack)
     s = sub.add_parser("evaluate", help="re-score a trained run on its split")
     s.add_argument("run", help="run name (runs/<name>/) or checkpoint path")
+    s.add_argument("--allow-partial", action="store_true", help="accept an unfinished run's checkpoint")
     s.set_defaults(func=cmd_evaluate)
     s = sub.add_parser("encode", help="binary codes of a dataset or folder of faces")
     s.add_argument("run", help="run name (runs/<name>/) or checkpoint path")
+    s.add_argument("--allow-partial", action="store_true", help="accept an unfinished run's checkpoint")
     s.add_argument("images", help="lfw, pins, an identity folder or a DDH .pkl")
     s.add_argument("--out", required=True, help="output .npz (codes, labels, keys)")
     s.set_defaults(func=cmd_encode)
     s = sub.add_parser("search", help="rank a folder of faces by Hamming distance to a photo")
     s.add_argument("run", help="run name (runs/<name>/) or checkpoint path")
+    s.add_argument("--allow-partial", action="store_true", help="accept an unfinished run's checkpoint")
     s.add_argument("images", help="the gallery: lfw, pins or an identity folder")
     s.add_argument("photo", help="query image file")
     s.add_argument("-k", type=int, default=10)
     s.set_defaults(func=cmd_search)
     s = sub.add_parser("book", help="run the grids the chapters read, execute the chapter "
                        "notebooks and build the HTML book (_build/html)")
-    s.add_argument("--profile", default="paper", choices=["quick", "paper"])
+    s.add_argument("--profile", default="paper", choices=sorted(PROFILES))
     s.add_argument("--chapters", nargs="+", metavar="STEM",
                    help="execute only these chapters (e.g. data); the build needs every chapter")
     s.add_argument("--no-execute", action="store_true", help="build from the executed book/*.ipynb")

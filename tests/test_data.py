@@ -188,3 +188,25 @@ def test_closed_split_protocol():
     again = make_closed_split(fs, seed=3)
     assert again["split_checksum"] == s["split_checksum"]
     assert make_closed_split(fs, seed=4)["split_checksum"] != s["split_checksum"]
+
+
+class _RunsCode:
+    """A pickle that would call os.system on load: what a crafted .pkl does."""
+
+    def __reduce__(self):
+        import os
+
+        return os.system, ("touch pwned",)
+
+
+def test_ddh_pickle_refuses_code(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "crafted.pkl"
+    path.write_bytes(pickle.dumps((_RunsCode(), np.zeros(2)), protocol=2))
+    with pytest.raises(ValueError, match="crafted.pkl.*refused to load (posix|os).system"):
+        load_ddh_pickle(path)
+    assert not (tmp_path / "pwned").exists()
+    # arrays pickled by today's numpy (numpy._core names) still load
+    ok = tmp_path / "new.pkl"
+    ok.write_bytes(pickle.dumps((np.zeros((2, 3072), np.uint8), np.array([1, 2])), protocol=4))
+    assert load_ddh_pickle(ok).images.shape == (2, 3, 32, 32)

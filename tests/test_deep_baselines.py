@@ -1,7 +1,9 @@
-"""Deep hashing baselines of the comparison chapter: each loss against a by-hand loop, every
-builder trains a step, HashNet's continuation, CSQ's centers and the comparison grid."""
+"""Deep hashing baselines of the comparison chapter: each loss against a by-hand loop,
+HashNet's continuation, CSQ's centers, two baselines in the shared loop and the comparison
+grid (every method's one-step contract: tests/test_methods.py)."""
 import itertools
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -9,24 +11,20 @@ import torch
 import torch.nn.functional as F
 
 from conftest import TINY
-from dmh import experiments
-from dmh.comparison import DEEP_METHODS, comparison_configs
+from dmh.core.atomic import write_json
 from dmh.core.config import TrainConfig
+from dmh.experiments.configs import comparison_configs, main_configs
+from dmh.experiments.jobs import train_run
+from dmh.experiments.profiles import PROFILES
 from dmh.losses import CSQLoss, DCDHLoss, DDHLoss, DPSHLoss, DSHLoss, HashNetLoss, hash_centers
-from dmh.methods import METHODS, build_method
+from dmh.methods import METHODS, create_method
 from dmh.models import ContinuationHashHead, continuation_beta
+from dmh.report.comparison import same_identity_pair_fraction, winners
+from dmh.run.store import MissingRecord, Store
 
 K = 4
 Y = torch.tensor([0, 1, 0, 2])  # pairs: one similar (0, 2), five dissimilar
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # The cores are shared with training runs: multi-threaded tiny ops only wait on each other.
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _h(seed=0, n=4, k=K):
@@ -166,7 +164,7 @@ def test_hashnet_beta_schedule():
 
 
 def test_hashnet_model_forwards_progress_to_its_head():
-    model, _ = build_method(TrainConfig(method="hashnet", bits=8, model_kwargs=TINY), 3)
+    model, _ = create_method(TrainConfig(method="hashnet", bits=8, model_kwargs=TINY), 3)
     model.set_progress(1.0)
     assert model.head.beta.item() == pytest.approx(10.0)
 
@@ -193,71 +191,56 @@ def test_csq_random_centers_are_distinct_signs(bits):
         assert _hamming(c)[~torch.eye(158, dtype=torch.bool)].min() >= 16
 
 
-@pytest.mark.parametrize("method", [m for m in DEEP_METHODS if m != "dmh"])
-def test_every_builder_trains_one_step(method):
-    torch.manual_seed(0)
-    model, crit = build_method(TrainConfig(method=method, bits=12, model_kwargs=TINY), 5)
-    model.train()
-    for m in (model, crit):
-        if hasattr(m, "set_progress"):
-            m.set_progress(0.5)
-    x, y = torch.randn(8, 3, 32, 32), torch.tensor([0, 1, 2, 3, 4, 0, 1, 2])
-    h, logits = model(x)
-    loss, terms = crit(h, logits, y)
-    loss.backward()
-    assert torch.isfinite(loss) and all(not v.requires_grad for v in terms.values())
-    params = dict(model.named_parameters()) | {f"crit.{k}": v for k, v in crit.named_parameters()}
-    for name, p in params.items():
-        assert p.grad is not None and torch.isfinite(p.grad).all(), name
-    codes = model.forward_head(model.forward_features(x))
-    assert codes.shape == (8, 12) and codes.abs().max() < 1
-
-
-def test_methods_table():
-    assert set(METHODS) == set(DEEP_METHODS)
-
-
-def test_baselines_run_in_the_shared_loop(easy_pickle):
-    from dmh.train import train
-
+def test_baselines_run_in_the_shared_loop(easy_pickle, tmp_path):
     for method in ("hashnet", "dcdh"):  # the scheduled head and the trained centers
         cfg = TrainConfig(dataset=easy_pickle, method=method, bits=12, epochs=1, batch_size=32,
                           model_kwargs=TINY, threads=1)
-        rec = train(cfg, progress=False, write_result=False)
-        assert np.isfinite(rec["history"][0]["total"]) and 0 <= rec["metrics"]["map_all"] <= 1
+        rec = train_run(cfg, Store(tmp_path / "store"), progress=False, save=False)
+        assert np.isfinite(rec.history[0]["total"]) and 0 <= rec.metrics["map_all"] <= 1
 
 
-def test_comparison_grid_quick():
-    cfgs = comparison_configs("lfw", "quick")
-    p = experiments.profile("quick")
-    assert len(cfgs) == len(DEEP_METHODS) * len(p.bits)  # one seed in quick
+def _with_choices(profile, tmp_path, monkeypatch, dataset, chosen):
+    """`profile` renamed, its store in the test's folder holding the validation `chosen`."""
+    monkeypatch.setenv("DMH_RUNS", str(tmp_path))
+    p = replace(PROFILES[profile], name=f"test-{profile}")
+    for method, hp in chosen.items():
+        write_json(p.store.chosen_path(method, dataset), {"chosen": hp})
+    return p
+
+
+def test_comparison_grid_quick(tmp_path, monkeypatch):
+    p = _with_choices("quick", tmp_path, monkeypatch, "lfw", {})
+    with pytest.raises(MissingRecord, match="dmh grid tune-lfw"):
+        comparison_configs("lfw", p)
+    p = _with_choices("quick", tmp_path, monkeypatch, "lfw", {m: {} for m in p.search})
+    cfgs = comparison_configs("lfw", p)
+    assert len(cfgs) == len(METHODS) * len(p.bits)  # one seed in quick
     dmh = {c.key() for c in cfgs if c.method == "dmh"}
-    assert dmh == {c.key() for c in experiments.main_configs("lfw", "quick")}
+    assert dmh == {c.key() for c in main_configs("lfw", p)}
     assert len({c.key() for c in cfgs}) == len(cfgs) and len({c.epochs for c in cfgs}) == 1
 
 
-def test_comparison_grid_paper(monkeypatch):
-    chosen = {"lr": 0.1, "lam": 0.01, "mu": 0.001}
-    monkeypatch.setattr(experiments, "chosen_hyperparameters", lambda ds: chosen)
-    cfgs = comparison_configs("pins", "paper")
-    assert len(cfgs) == len(DEEP_METHODS) * (3 + 3)  # 3 seeds at 48 bits, 1 at 12/24/36
-    main = {c.key() for c in experiments.main_configs("pins", "paper")}
-    for m in DEEP_METHODS:
+def test_comparison_grid_paper(tmp_path, monkeypatch):
+    chosen = {"dmh": {"lr": 0.1, "lam": 0.01, "mu": 0.001}, "dsh": {"lr": 0.01}, "dpsh": {"lr": 0.01}}
+    p = _with_choices("paper", tmp_path, monkeypatch, "pins", chosen)
+    cfgs = comparison_configs("pins", p)
+    assert len(cfgs) == len(METHODS) * (3 + 3)  # 3 seeds at 48 bits, 1 at 12/24/36
+    main = {c.key() for c in main_configs("pins", p)}
+    d = TrainConfig()
+    for m in METHODS:
         runs = [c for c in cfgs if c.method == m]
         assert sorted((c.bits, c.seed) for c in runs) == [(12, 0), (24, 0), (36, 0), (48, 0),
                                                            (48, 1), (48, 2)]
-        assert all(c.epochs == experiments.EPOCHS["pins"] for c in runs)
+        assert all(c.epochs == p.epochs["pins"] == 10 for c in runs)
         if m == "dmh":
             assert all(c.key() in main for c in runs) and all(c.lam == 0.01 for c in runs)
-        else:
-            d = TrainConfig()
-            assert all((c.lr, c.lam, c.mu) == (d.lr, d.lam, d.mu) for c in runs)
+        else:  # the pairwise baselines' chosen lr; every other setting the default
+            lr = chosen.get(m, {}).get("lr", d.lr)
+            assert all((c.lr, c.lam, c.mu) == (lr, d.lam, d.mu) for c in runs), m
 
 
 def test_same_identity_pair_fraction_by_brute_force():
     from itertools import combinations
-
-    from dmh.comparison import same_identity_pair_fraction
 
     labels = [0, 0, 0, 1, 1, 2, 3, 3, 3, 3]
     pairs = list(combinations(labels, 2))
@@ -270,8 +253,6 @@ def test_same_identity_pair_fraction_by_brute_force():
 
 def test_winners_margin_in_seed_spread():
     import pandas as pd
-
-    from dmh.comparison import winners
 
     rows = [("A", 48, 0, 0.30), ("A", 48, 1, 0.32), ("A", 48, 2, 0.34),  # mean .32, std .02
             ("B", 48, 0, 0.25), ("B", 48, 1, 0.26), ("B", 48, 2, 0.27),  # mean .26, std .01
@@ -291,8 +272,6 @@ def test_winners_margin_in_seed_spread():
 
 def test_winners_borrow_the_spread_of_the_method_that_has_one():
     import pandas as pd
-
-    from dmh.comparison import winners
 
     rows = [("A", 0, 0.30), ("A", 1, 0.32), ("A", 2, 0.34), ("S", 0, 0.36)]  # S: one seed
     df = pd.DataFrame([{"dataset": "x", "method": m, "bits": 48, "seed": s, "map_all": v}

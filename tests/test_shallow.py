@@ -1,6 +1,4 @@
 """Shallow hashing baselines against closed forms and independent computations."""
-import json
-
 import numpy as np
 import pytest
 from scipy.linalg import orthogonal_procrustes
@@ -13,8 +11,14 @@ from dmh.baselines.itq import random_rotation
 from dmh.baselines.sdh import dcc_bits
 from dmh.codes import encode_signs
 from dmh.core.config import TrainConfig
+from dmh.experiments.configs import SHALLOW_METHODS, ShallowSpec
+from dmh.experiments.jobs import train_run
+from dmh.experiments.shallow_jobs import shallow_run
 from dmh.metrics import evaluate_codes
-from dmh.shallow import SHALLOW_METHODS, evaluate_shallow, trunk_features
+from dmh.run.checkpoint import load_trained
+from dmh.run.encode import Normalizer, encode, pooled_trunk_features
+from dmh.run.records import ShallowRecord
+from dmh.run.store import Store
 
 METHODS = [PCAH, ITQ, SH, SDH]
 
@@ -208,56 +212,58 @@ def test_pca_methods_refuse_more_bits_than_dims(cls):
         cls(n_bits=13).fit(anisotropic(n=60, d=12))
 
 
-# ------------------------------------------------------------------ evaluate_shallow
+# ------------------------------------------------------------------ shallow_run
 
-def test_evaluate_shallow_pixels_records_and_cache(easy_pickle, tmp_path, monkeypatch):
-    import dmh.shallow as shallow
+def test_shallow_run_pixels_records_and_cache(easy_pickle, tmp_path, monkeypatch):
+    import dmh.experiments.shallow_jobs as jobs
 
     # provenance runs git (slow on a busy machine); the dmh_trunk test keeps the real one
-    monkeypatch.setattr(shallow, "provenance", lambda: {"git_commit": "test"})
-    out = tmp_path / "res"
+    monkeypatch.setattr(jobs, "provenance", lambda: {"git_commit": "test", "python": "3",
+                                                     "versions": {}, "hardware": {}})
+    store = Store(tmp_path / "res")
     for name in SHALLOW_METHODS:
-        rec = evaluate_shallow(name, easy_pickle, 8, results_dir=out)
-        assert rec["name"] == f"{name}-easy-pixels-8b-s0"
-        assert (out / f"{rec['name']}.json").is_file()
-        m = rec["metrics"]
+        rec = shallow_run(ShallowSpec(name, easy_pickle, 8, 0, "pixels"), store)
+        assert rec.name == f"{name}-easy-pixels-8b-s0"
+        assert store.shallow_path(rec.name) == tmp_path / "res" / "shallow" / f"{rec.name}.json"
+        assert store.shallow_path(rec.name).is_file()
+        m = rec.metrics
         assert {"map_all", "map_all_stable", "p_at_r2", "precision_at_k", "pr_curve"} <= set(m)
-        assert rec["split"]["n_query"] == 40 and rec["split"]["n_gallery"] == 88
-        assert rec["feature_dim"] == 3072 and rec["fit_s"] >= 0 and rec["encode_s"] >= 0
-        assert "git_commit" in rec and rec["supervised"] == (name == "SDH")
+        assert rec.split["n_query"] == 40 and rec.split["n_gallery"] == 88
+        assert rec.feature_dim == 3072 and rec.fit_s >= 0 and rec.encode_s >= 0
+        assert rec.git_commit == "test" and rec.supervised == (name == "SDH") and rec.trunk is None
         # class colours are easy: every method beats random codes (~1/8) by far
         assert m["map_all"] > 0.25, (name, m["map_all"])
     # cached: returned as stored, without loading the data again
-    monkeypatch.setattr(shallow, "load_protocol", lambda *a, **k: pytest.fail("recomputed"))
-    again = evaluate_shallow("ITQ", easy_pickle, 8, results_dir=out)
-    assert again == json.loads((out / "ITQ-easy-pixels-8b-s0.json").read_text())
-    with pytest.raises(ValueError, match="unknown method"):
-        evaluate_shallow("KSH", easy_pickle, 8, results_dir=out)
-    with pytest.raises(ValueError, match="run="):
-        evaluate_shallow("ITQ", easy_pickle, 8, features="dmh_trunk", results_dir=out)
+    monkeypatch.setattr(jobs, "load_protocol", lambda *a, **k: pytest.fail("recomputed"))
+    spec = ShallowSpec("ITQ", easy_pickle, 8, 0, "pixels")
+    again = shallow_run(spec, store)
+    assert again == store.load_shallow(spec.name(), "") and isinstance(again, ShallowRecord)
+    with pytest.raises(ValueError, match="KSH"):
+        ShallowSpec("KSH", easy_pickle, 8, 0, "pixels")
+    with pytest.raises(ValueError, match="trunk"):
+        ShallowSpec("ITQ", easy_pickle, 8, 0, "dmh_trunk")
 
 
 def test_dmh_trunk_features(easy_pickle, tmp_path):
-    from dmh.train import Normalizer, encode, load_trained, train
-
     with pytest.raises(FileNotFoundError, match="dmh train"):
-        trunk_features("no-such-run", np.zeros((1, 3, 32, 32), np.uint8))
+        load_trained("no-such-run")
     cfg = TrainConfig(dataset=easy_pickle, bits=12, epochs=1, batch_size=32, lr=0.05,
                       model_kwargs=TINY, threads=1)
-    train(cfg, progress=False, write_result=False)
+    store = Store(tmp_path / "res")
+    train_run(cfg, store, progress=False, save=False)
     images = np.random.default_rng(0).integers(0, 256, size=(5, 3, 32, 32), dtype=np.uint8)
-    feats = trunk_features(cfg.name(), images)
     model, norm, _ = load_trained(cfg.name())
+    feats = pooled_trunk_features(model, images, norm)
     assert feats.shape == (5, model.trunk.out_channels) and feats.dtype == np.float32
     # the conv-GAP head is linear before its tanh: tanh(W gap(f) + b) must give the codes
     w = model.head.conv.weight[:, :, 0, 0].detach().numpy()
     b = model.head.conv.bias.detach().numpy()
-    np.testing.assert_allclose(np.tanh(feats @ w.T + b), encode(model, images, norm), atol=1e-5)
+    np.testing.assert_allclose(np.tanh(feats @ w.T + b), encode(model, images, norm).features,
+                               atol=1e-5)
     assert isinstance(norm, Normalizer)
 
-    rec = evaluate_shallow("ITQ", easy_pickle, 8, features="dmh_trunk", run=cfg.name(),
-                           results_dir=tmp_path / "res")
-    assert rec["name"] == "ITQ-easy-dmh_trunk-8b-s0" and rec["config"]["run"] == cfg.name()
-    assert rec["feature_dim"] == model.trunk.out_channels
-    assert rec["trunk"]["config_key"] == cfg.key() and "git_commit" in rec
-    assert 0 < rec["metrics"]["map_all"] <= 1
+    rec = shallow_run(ShallowSpec("ITQ", easy_pickle, 8, 0, "dmh_trunk", cfg), store)
+    assert rec.name == "ITQ-easy-dmh_trunk-8b-s0" and rec.config["run"] == cfg.name()
+    assert rec.feature_dim == model.trunk.out_channels
+    assert rec.trunk["config_key"] == cfg.key() and rec.git_commit
+    assert 0 < rec.metrics["map_all"] <= 1

@@ -1,12 +1,10 @@
 """The data chapter's numbers, against counts worked out by hand on a folder made here."""
-import json
-
 import numpy as np
 import pytest
 from PIL import Image
 
 from dmh.data import FaceSet, load_dataset
-from dmh.data.summary import dataset_summary, example_grid, floors_summary, split_summary
+from dmh.data.summary import dataset_summary, example_grid, split_summary
 
 # identity -> number of images; by hand: 3 identities, 24 images; with >= 10: Ann and Cid, 22
 COUNTS = {"Ann": 10, "Bob": 2, "Cid Dee": 12}
@@ -69,14 +67,3 @@ def test_split_summary():
     assert s["near_duplicate_pairs"] == 4
     assert s["split_checksum"] == "ab" * 8 and s["data_checksum"] == "cd" * 8
 
-
-def test_floors_summary(tmp_path):
-    assert floors_summary(tmp_path / "missing.json") is None
-    rows = [{"dataset": ds, "method": m, "bits": b, "map_all": v}
-            for ds, m, b, v in [("pins", "random", 12, 0.1), ("lfw", "lsh_pixels", 12, 0.3),
-                                ("lfw", "random", 12, 0.2), ("lfw", "random", 48, 0.4)]]
-    (tmp_path / "floors.json").write_text(json.dumps({"rows": rows}))
-    assert floors_summary(tmp_path / "floors.json") == [
-        {"dataset": "lfw", "bits": 12, "lsh_pixels": 0.3, "random": 0.2},
-        {"dataset": "lfw", "bits": 48, "random": 0.4},
-        {"dataset": "pins", "bits": 12, "random": 0.1}]

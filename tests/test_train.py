@@ -6,7 +6,10 @@ import torch
 from dmh.augment import flip_and_shift
 from dmh.core.config import TrainConfig
 from conftest import TINY
-from dmh.train import cosine_lr, runs_dir, train
+from dmh.experiments.jobs import train_run
+from dmh.run.fit import cosine_lr
+from dmh.run.store import Store, checkpoint_path
+
 
 def _cfg(path, **kw):
     base = dict(dataset=path, bits=12, epochs=2, batch_size=32, lr=0.05, model_kwargs=TINY,
@@ -14,46 +17,59 @@ def _cfg(path, **kw):
     return TrainConfig(**(base | kw))
 
 
+def _train(cfg, tmp_path, **kw):
+    """Train and score without writing a record (a throw-away store), as a test needs."""
+    return train_run(cfg, Store(tmp_path / "store"), progress=False, save=False, **kw)
+
+
 def _weights(cfg):
-    state = torch.load(runs_dir() / cfg.name() / "checkpoint.pt", weights_only=False)
+    state = torch.load(checkpoint_path(cfg), weights_only=False)
     return state["model"], state["criterion"]
 
 
 def test_resume_gives_the_same_weights(easy_pickle, tmp_path, monkeypatch):
     cfg = _cfg(easy_pickle)
     monkeypatch.setenv("DMH_RUNS", str(tmp_path / "a"))
-    full = train(cfg, progress=False, write_result=False)
+    full = _train(cfg, tmp_path)
     w_full, c_full = _weights(cfg)
     monkeypatch.setenv("DMH_RUNS", str(tmp_path / "b"))
-    assert train(cfg, progress=False, write_result=False, stop_after_epochs=1) == {
-        "interrupted_after_epoch": 1}
-    resumed = train(cfg, progress=False, write_result=False)
+    assert _train(cfg, tmp_path, stop_after_epochs=1) is None
+    assert torch.load(checkpoint_path(cfg), weights_only=False)["epoch"] == 1
+    resumed = _train(cfg, tmp_path)
     w_res, c_res = _weights(cfg)
     for k in w_full:
         assert torch.equal(w_full[k], w_res[k]), k
-    assert torch.equal(c_full["center.centers"] if "center.centers" in c_full else
-                       next(iter(c_full.values())), c_res["center.centers"] if "center.centers" in c_res
-                       else next(iter(c_res.values())))
-    assert full["metrics"] == resumed["metrics"]
+    assert torch.equal(c_full["center.centers"], c_res["center.centers"])
+    assert full.metrics == resumed.metrics
+    untimed = lambda h: [{k: v for k, v in e.items() if k != "seconds"} for e in h]  # noqa: E731
+    assert untimed(full.history) == untimed(resumed.history)
 
 
 def test_same_seed_same_codes_other_seed_differs(easy_pickle, tmp_path, monkeypatch):
     cfg = _cfg(easy_pickle, epochs=1)
-    a = train(cfg, progress=False, write_result=False, force=True)
+    a = _train(cfg, tmp_path, force=True)
     monkeypatch.setenv("DMH_RUNS", str(tmp_path / "again"))
-    b = train(cfg, progress=False, write_result=False, force=True)
-    assert a["metrics"] == b["metrics"] and a["history"][0]["total"] == b["history"][0]["total"]
-    c = train(_cfg(easy_pickle, epochs=1, seed=1), progress=False, write_result=False)
-    assert c["history"][0]["total"] != a["history"][0]["total"]
+    b = _train(cfg, tmp_path, force=True)
+    assert a.metrics == b.metrics and a.history[0]["total"] == b.history[0]["total"]
+    c = _train(_cfg(easy_pickle, epochs=1, seed=1), tmp_path)
+    assert c.history[0]["total"] != a.history[0]["total"]
 
 
-def test_learns_easy_identities(easy_pickle):
-    rec = train(_cfg(easy_pickle, epochs=10, bits=24, lr=0.1, batch_size=16), progress=False,
-                write_result=False)
-    assert rec["split"]["n_query"] == 8 * 5
+def test_record_is_cached_by_config(easy_pickle, tmp_path, monkeypatch):
+    cfg = _cfg(easy_pickle, epochs=1)
+    store = Store(tmp_path / "store")
+    rec = train_run(cfg, store, progress=False)
+    assert store.run_path(cfg).is_file() and store.load_run(cfg) == rec
+    monkeypatch.setattr("dmh.experiments.jobs.fit", lambda *a, **k: pytest.fail("retrained"))
+    assert train_run(cfg, store, progress=False) == rec
+
+
+def test_learns_easy_identities(easy_pickle, tmp_path):
+    rec = _train(_cfg(easy_pickle, epochs=10, bits=24, lr=0.1, batch_size=16), tmp_path)
+    assert rec.split["n_query"] == 8 * 5 and rec.name == rec.config.name()
     # random codes score ~1/8 here; the patterns are easy
-    assert rec["metrics"]["map_all"] > 0.6, rec["metrics"]["map_all"]
-    assert np.isfinite(rec["history"][-1]["total"])
+    assert rec.metrics["map_all"] > 0.6, rec.metrics["map_all"]
+    assert np.isfinite(rec.history[-1]["total"])
 
 
 def test_config_key_ignores_threads_but_not_seed():
@@ -81,3 +97,29 @@ def test_flip_and_shift_by_hand():
     # every output pixel comes from the same image (rows/cols shift within bounds)
     for i in range(2):
         assert set(out[i].flatten().tolist()) <= set(x[i].flatten().tolist())
+
+
+def test_checkpoint_verified_before_use(easy_pickle, tmp_path):
+    """A flipped byte, a truncated file or a missing digest is refused with the path and the
+    fix; an unfinished run's checkpoint only with allow_partial."""
+    from dmh.experiments.jobs import train_run
+    from dmh.run.checkpoint import load_trained, read_checkpoint
+    from dmh.run.store import Store, checkpoint_path
+
+    cfg = _cfg(easy_pickle, epochs=2)
+    assert train_run(cfg, Store(tmp_path / "s"), progress=False, stop_after_epochs=1) is None
+    ckpt = checkpoint_path(cfg)
+    with pytest.raises(ValueError, match="stopped after epoch 1 of 2.*--allow-partial"):
+        load_trained(str(ckpt))
+    assert load_trained(str(ckpt), allow_partial=True)[2] == cfg
+    data = bytearray(ckpt.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    ckpt.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=f"{ckpt}: checksum mismatch.*retrain"):
+        read_checkpoint(ckpt)
+    ckpt.write_bytes(b"")
+    with pytest.raises(ValueError, match="checksum mismatch"):
+        read_checkpoint(ckpt)
+    ckpt.with_name("checkpoint.pt.sha256").unlink()
+    with pytest.raises(ValueError, match="cannot read the checkpoint or its .sha256"):
+        read_checkpoint(ckpt)

@@ -12,7 +12,7 @@ cell, Sphinx warning, missing image, broken internal link or error output fails 
     sphinx   the Sphinx extension: `_config.yml` names this package, whose `setup(app)`
              copies MathJax 3 into the built HTML so the maths renders offline
 """
-from .build import PROFILES, build_book, build_html, jupyter_book_exe, update_notebooks
+from .build import build_book, build_html, jupyter_book_exe, update_notebooks
 from .checks import check_site, page_problems, site_pages
 from .errors import BookError
 from .execute import execute_chapter, notebook_problems
@@ -21,7 +21,7 @@ from .toc import (BOOK_DIR, FAILED_DIR, HTML_DIR, KERNEL, NOTEBOOK_DIR, TOC_PATH
                   missing_pages, toc_docnames)
 
 __all__ = ["BOOK_DIR", "FAILED_DIR", "HTML_DIR", "KERNEL", "MATHJAX_PARTS", "NOTEBOOK_DIR",
-           "PROFILES", "TOC_PATH", "BookError", "build_book", "build_html", "chapter_stems",
+           "TOC_PATH", "BookError", "build_book", "build_html", "chapter_stems",
            "check_site", "execute_chapter", "jupyter_book_exe", "mathjax_es5", "missing_pages",
            "notebook_problems", "page_problems", "setup", "site_pages", "toc_docnames",
            "update_notebooks"]

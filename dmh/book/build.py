@@ -14,7 +14,6 @@ from .errors import BookError
 from .execute import execute_chapter
 from .toc import BOOK_DIR, NOTEBOOK_DIR, TOC_PATH, chapter_stems, missing_pages
 
-PROFILES = ("quick", "paper")
 
 
 def jupyter_book_exe() -> str:
@@ -61,8 +60,12 @@ def build_book(profile: str = "paper", chapters: list[str] | None = None, execut
 
     `toc` replaces `_toc.yml` (a partial book while chapters are being written).
     """
-    if profile not in PROFILES:
-        raise BookError(f"unknown profile {profile!r}: use one of {PROFILES}")
+    from ..experiments.profiles import get_profile
+
+    try:
+        get_profile(profile)
+    except ValueError as e:
+        raise BookError(str(e)) from None
     toc = Path(toc).resolve() if toc else TOC_PATH
     stems = chapter_stems(toc)
     chosen = stems if chapters is None else list(chapters)

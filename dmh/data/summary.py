@@ -1,11 +1,10 @@
-"""What the data chapter shows: counts per dataset, split sizes, example crops, the floors.
+"""What the data chapter shows: counts per dataset, split sizes, example crops.
 
 Display-free (no pandas, no matplotlib): the notebook turns these dicts into tables and
 figures, the tests check them on a folder they make.
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np

@@ -5,6 +5,7 @@ the committed records (a config is cached by its hash)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from ..core.config import TrainConfig
 from ..methods import METHODS
@@ -91,8 +92,17 @@ class ShallowSpec:
     features: str
     trunk: TrainConfig | None = None
 
+    def __post_init__(self) -> None:
+        if self.method not in SHALLOW_METHODS:
+            raise ValueError(f"unknown shallow method {self.method!r}; known: {SHALLOW_METHODS}")
+        if (self.features == "dmh_trunk") != (self.trunk is not None) or \
+                self.features not in ("pixels", "dmh_trunk"):
+            raise ValueError(f"features must be 'pixels' (no trunk) or 'dmh_trunk' (with the DMH "
+                             f"run's config as trunk), got {self.features!r} with trunk={self.trunk}")
+
     def name(self) -> str:
-        return f"{self.method}-{self.dataset}-{self.features}-{self.bits}b-s{self.seed}"
+        # a dataset path by its stem: the name is a file name in the store's shallow/
+        return f"{self.method}-{Path(self.dataset).stem}-{self.features}-{self.bits}b-s{self.seed}"
 
 
 def shallow_specs(dataset: str, p: Profile) -> list[ShallowSpec]:

@@ -19,16 +19,17 @@ from ..run.store import Store, checkpoint_label, checkpoint_path
 
 def train_run(cfg: TrainConfig, store: Store, *, resume: bool = True, force: bool = False,
               progress: bool = True, device: str = "cpu", stop_after_epochs: int | None = None,
-              save: bool = True) -> RunRecord | None:
-    """Train and score `cfg`, or return its stored record (cached by config); None when
-    stopped early by `stop_after_epochs`."""
+              save: bool = True, log=None) -> RunRecord | None:
+    """Train and score `cfg`, or return its stored record (cached by config; `force` ignores
+    it); `resume` continues from the run's checkpoint; None when stopped early by
+    `stop_after_epochs`."""
     if store.has_run(cfg) and not force:
         return store.load_run(cfg)
     t_load = time.perf_counter()
     train_fs, query_fs, gallery_fs, split = protocol_parts(cfg)
     load_s = time.perf_counter() - t_load
-    fitted = fit(cfg, train_fs, resume=resume and not force, progress=progress, device=device,
-                 stop_after_epochs=stop_after_epochs)
+    fitted = fit(cfg, train_fs, resume=resume, progress=progress, device=device,
+                 stop_after_epochs=stop_after_epochs, log=log)
     if fitted is None:
         return None
     t_eval = time.perf_counter()
@@ -48,18 +49,21 @@ def train_run(cfg: TrainConfig, store: Store, *, resume: bool = True, force: boo
     return rec
 
 
-def checkpoint_finished(cfg: TrainConfig) -> bool:
-    path = checkpoint_path(cfg)
-    return path.is_file() and read_checkpoint(path)["epoch"] == cfg.epochs
-
-
-def ensure_checkpoint(cfg: TrainConfig, store: Store, device: str = "cpu"):
+def ensure_checkpoint(cfg: TrainConfig, store: Store, device: str = "cpu", log=print):
     """The run's finished checkpoint. Checkpoints are not committed: a fresh clone retrains
     the run's weights (same seed and thread count give the same weights; an unfinished
-    checkpoint resumes), leaving its record alone."""
-    if not checkpoint_finished(cfg):
-        train_run(cfg, store, force=True, resume=True, save=False, progress=False, device=device)
-    return checkpoint_path(cfg)
+    checkpoint resumes; one that fails its check is retrained from scratch, and said so),
+    leaving its record alone."""
+    path, resume = checkpoint_path(cfg), True
+    if path.is_file():
+        try:
+            if read_checkpoint(path)["epoch"] == cfg.epochs:
+                return path
+        except ValueError as e:
+            log(f"retraining from scratch: {e}")
+            resume = False
+    train_run(cfg, store, force=True, resume=resume, save=False, progress=False, device=device)
+    return path
 
 
 def fit_and_score(method, xg: np.ndarray, xq: np.ndarray, gallery_labels: np.ndarray,
@@ -100,3 +104,27 @@ def floors(datasets, bits, seed: int = 0) -> dict:
                              "map_all_stable": m["map_all_stable"], "p_at_r2": m["p_at_r2"],
                              "p_at_10": m["precision_at_k"]["10"]})
     return {"rows": rows, **provenance(), "wall_s": round(time.perf_counter() - t0, 1)}
+
+
+def verdict(rec: RunRecord) -> str:
+    """One line comparing a run with random codes on the same queries and gallery, saying
+    plainly when it learned nothing (mAP under 2x the random floor, or fewer distinct gallery
+    codes than identities)."""
+    from ..run.checkpoint import load_trained
+    from ..run.encode import encode
+
+    cfg = rec.config
+    _, query, gallery, _ = protocol_parts(cfg)
+    empty = np.zeros((1, 1), np.float32)
+    floor = fit_and_score(RandomCodes(n_bits=cfg.bits, seed=cfg.seed), empty.repeat(len(gallery), 0),
+                          empty.repeat(len(query), 0), gallery.labels, query.labels, cfg.bits)[0]["map_all"]
+    mean_ap = rec.metrics["map_all"]
+    line = f"{rec.split['part']} mAP@all {mean_ap:.4f} = {mean_ap / floor:.1f}x random codes ({floor:.4f})"
+    distinct = None
+    if checkpoint_path(cfg).is_file():
+        model, norm, _ = load_trained(str(checkpoint_path(cfg)), allow_partial=True)
+        distinct = len(np.unique(encode(model, gallery.images, norm).codes, axis=0))
+        line += f"; {distinct} distinct codes for {len(np.unique(gallery.labels))} identities"
+    if mean_ap < 2 * floor or (distinct is not None and distinct < len(np.unique(gallery.labels))):
+        return f"LEARNED NOTHING: {line}. Try more epochs or a lower mu (see `dmh train --help`)."
+    return f"learned: {line}"

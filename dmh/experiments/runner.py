@@ -4,6 +4,7 @@ choices they depend on first, deep runs in a pool of single-thread workers."""
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 
@@ -49,6 +50,8 @@ def run_grids(names: list[str], profile: str | Profile = "paper", *, workers: in
     """Run the named grids of a profile in order: the validation choices they need, then all
     deep runs in one pool, then weights, shallow fits and floors."""
     p = get_profile(profile)
+    # never more torch threads than cores: oversubscribed OpenMP threads spin and crawl
+    workers = max(1, min(workers, (os.cpu_count() or 1) // p.threads))
     parsed = [(n, *parse(n, p)) for n in names]
     for ds in dict.fromkeys(ds for _, g, ds in parsed if g.chosen or g is GRIDS["tune"]):
         _choose_all(ds, p, workers, device, log)

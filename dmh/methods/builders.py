@@ -1,7 +1,7 @@
 """Builders of DMH and of the comparison chapter's deep hashing baselines: config ->
 (model, criterion), registered in `dmh.methods.registry.METHODS`.
 
-Every baseline runs in the shared loop (`dmh.train`): same data, augmentation, SGD, cosine
+Every baseline runs in the shared loop (`dmh.run.fit`): same data, augmentation, SGD, cosine
 schedule and epoch budget as DMH. The papers' ImageNet-scale backbones (AlexNet, VGG,
 ResNet) make no sense at 32x32, so all but DDH use DMH's network (trunk + conv-GAP hash
 head): only the loss, and for HashNet the head's continuation, differ. DDH brings its own

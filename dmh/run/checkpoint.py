@@ -1,28 +1,49 @@
-"""Checkpoints: written atomically after every epoch, read back as weights only (a checkpoint
+"""Checkpoints: written atomically after every epoch with a sha256 beside them
+(`checkpoint.pt.sha256`), verified before use and read back as weights only (a checkpoint
 holds tensors, numbers, strings, lists and dicts, so loading one never runs code)."""
 from __future__ import annotations
 
+import hashlib
+import io
 from pathlib import Path
 
 import torch
 
 from ..core.atomic import atomic_write
 from ..core.config import TrainConfig
+from ..core.paths import runs_root
 from ..methods import create_method
 from .encode import Normalizer
-from .store import checkpoint_path
+
+
+def _sha_path(path: Path) -> Path:
+    return Path(f"{path}.sha256")
 
 
 def save_checkpoint(path: Path, state: dict) -> None:
-    atomic_write(path, lambda f: torch.save(state, f), mode="wb")
+    buf = io.BytesIO()
+    torch.save(state, buf)
+    data = buf.getvalue()
+    # the digest first: a checkpoint is never there without the digest that vouches for it
+    atomic_write(_sha_path(path), lambda f: f.write(hashlib.sha256(data).hexdigest() + "\n"))
+    atomic_write(path, lambda f: f.write(data), mode="wb")
 
 
 def read_checkpoint(path: Path, device: str = "cpu") -> dict:
+    """The state of a checkpoint whose sha256 matches; a one-line error naming it otherwise."""
+    path = Path(path)
+    fix = "delete it and retrain the run (`dmh train --force` or its `dmh grid`)"
     try:
-        return torch.load(path, map_location=device, weights_only=True)
-    except Exception as e:  # torch raises several types for a damaged or foreign file
-        raise ValueError(f"{path}: not a readable dmh checkpoint ({type(e).__name__}); delete it "
-                         f"and retrain the run") from None
+        data = path.read_bytes()
+        digest = _sha_path(path).read_text().strip()
+    except OSError as e:
+        raise ValueError(f"{path}: cannot read the checkpoint or its .sha256 ({e.strerror}); {fix}") from None
+    if hashlib.sha256(data).hexdigest() != digest:
+        raise ValueError(f"{path}: checksum mismatch (damaged or edited); {fix}")
+    try:
+        return torch.load(io.BytesIO(data), map_location=device, weights_only=True)
+    except Exception as e:  # torch raises several types for a foreign file
+        raise ValueError(f"{path}: not a dmh checkpoint ({type(e).__name__}); {fix}") from None
 
 
 def find_checkpoint(run: str) -> Path:
@@ -30,8 +51,6 @@ def find_checkpoint(run: str) -> Path:
     path = Path(run)
     if path.is_file():
         return path
-    from ..core.paths import runs_root
-
     path = runs_root() / run / "checkpoint.pt"
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {run} or {path}: train the run with "
@@ -39,15 +58,16 @@ def find_checkpoint(run: str) -> Path:
     return path
 
 
-def load_trained(run: str, device: str = "cpu"):
-    """(model, normalizer, config, state) of a run name or a checkpoint path."""
-    state = read_checkpoint(find_checkpoint(run), device)
+def load_trained(run: str, device: str = "cpu", *, allow_partial: bool = False):
+    """(model, normalizer, config) of a run name or a checkpoint path. A checkpoint of an
+    unfinished run is refused unless `allow_partial`."""
+    path = find_checkpoint(run)
+    state = read_checkpoint(path, device)
     cfg = TrainConfig.from_dict(state["config"])
+    if state["epoch"] < cfg.epochs and not allow_partial:
+        raise ValueError(f"{path}: the run stopped after epoch {state['epoch']} of {cfg.epochs}; "
+                         f"finish it (`dmh train` with the same settings resumes) or pass --allow-partial")
     model, _ = create_method(cfg, n_classes=len(state["classes"]))
     model.load_state_dict(state["model"])
     model.to(device).eval()
     return model, Normalizer(**state["normalizer"]), cfg
-
-
-def has_checkpoint(cfg: TrainConfig) -> bool:
-    return checkpoint_path(cfg).is_file()

@@ -20,34 +20,52 @@ def _check_keys(cls, d: dict, source: str) -> None:
 
 
 @dataclass(frozen=True)
-class RunRecord:
-    """One trained and scored deep run (`dmh train`, a grid of the runner)."""
+class _Made:
+    """What every record says of how it was made and on which split."""
 
     name: str
-    config: TrainConfig
-    config_key: str
     git_commit: str
     python: str
     versions: dict
     hardware: dict
     split: dict
+    data_load_s: float
+    metrics: dict
+
+    @classmethod
+    def from_dict(cls, d: dict, source: str = "record"):
+        """Load a stored record, refusing one whose fields are not this type's."""
+        _check_keys(cls, d, source)
+        return cls(**cls._parsed(d, source))
+
+    @classmethod
+    def _parsed(cls, d: dict, source: str) -> dict:
+        return d
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class RunRecord(_Made):
+    """One trained and scored deep run (`dmh train`, a grid of the runner)."""
+
+    config: TrainConfig
+    config_key: str
     n_parameters: int
     epochs: int
     train_s: float
-    data_load_s: float
     eval_s: float
     history: list
-    metrics: dict
     checkpoint: str
 
     @classmethod
-    def from_dict(cls, d: dict, source: str = "record") -> "RunRecord":
-        _check_keys(cls, d, source)
+    def _parsed(cls, d: dict, source: str) -> dict:
         cfg = TrainConfig.from_dict(d["config"])
         if d["name"] != cfg.name() or d["config_key"] != cfg.key():
             raise RecordError(f"{source}: its name {d['name']!r} does not match its config "
                               f"({cfg.name()!r}); delete it and rerun the grid that made it")
-        return cls(**(d | {"config": cfg}))
+        return d | {"config": cfg}
 
     def to_dict(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)} | {"config": self.config.to_dict()}
@@ -62,33 +80,17 @@ class RunRecord:
 
 
 @dataclass(frozen=True)
-class ShallowRecord:
+class ShallowRecord(_Made):
     """One shallow hashing method fitted and scored (`dmh grid shallow-<ds>`)."""
 
-    name: str
     config: dict
-    git_commit: str
-    python: str
-    versions: dict
-    hardware: dict
     supervised: bool
-    split: dict
     feature_dim: int
     trunk: dict | None
     blas_threads: int | None
-    data_load_s: float
     feature_s: float
     fit_s: float
     encode_s: float
-    metrics: dict
-
-    @classmethod
-    def from_dict(cls, d: dict, source: str = "record") -> "ShallowRecord":
-        _check_keys(cls, d, source)
-        return cls(**d)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
     @property
     def dataset(self) -> str:

@@ -60,25 +60,25 @@ class Store:
     def has_run(self, cfg: TrainConfig) -> bool:
         return self.run_path(cfg).exists()
 
-    def load_run(self, cfg: TrainConfig, made_by: str = "dmh train") -> RunRecord:
-        path = self.run_path(cfg)
+    def _load(self, kind, path: Path, what: str, made_by: str):
         if not path.exists():
-            raise MissingRecord(f"run {cfg.name()} missing in {self.root}: run `{made_by}`")
-        return RunRecord.from_dict(read_json(path), str(path))
+            raise MissingRecord(f"{what} missing in {self.root}: run `{made_by}`")
+        return kind.from_dict(read_json(path), str(path))
 
-    def save_run(self, rec: RunRecord) -> Path:
-        path = self.run_path(rec.config)
-        write_json(path, rec.to_dict())
-        return path
+    def load_run(self, cfg: TrainConfig, made_by: str = "dmh train") -> RunRecord:
+        return self._load(RunRecord, self.run_path(cfg), f"run {cfg.name()}", made_by)
 
     def load_shallow(self, name: str, made_by: str) -> ShallowRecord:
-        path = self.shallow_path(name)
-        if not path.exists():
-            raise MissingRecord(f"shallow record {name} missing in {self.root}: run `{made_by}`")
-        return ShallowRecord.from_dict(read_json(path), str(path))
+        return self._load(ShallowRecord, self.shallow_path(name), f"shallow record {name}", made_by)
+
+    def save_run(self, rec: RunRecord) -> Path:
+        return self._save(self.run_path(rec.config), rec)
 
     def save_shallow(self, rec: ShallowRecord) -> Path:
-        path = self.shallow_path(rec.name)
+        return self._save(self.shallow_path(rec.name), rec)
+
+    @staticmethod
+    def _save(path: Path, rec) -> Path:
         write_json(path, rec.to_dict())
         return path
 
