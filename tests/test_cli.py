@@ -33,23 +33,70 @@ def test_missing_dataset_is_a_clear_error(tmp_path, monkeypatch, capsys):
     assert "data/README.md" in err and "lfw" in err
 
 
-def test_encode_and_search_a_folder(easy_pickle, tmp_path, capsys):
-    cfg = TrainConfig(dataset=easy_pickle, bits=12, epochs=1, batch_size=32, model_kwargs=TINY,
-                      threads=1)
-    train_run(cfg, Store(tmp_path / "store"), progress=False, save=False)
-    ckpt = str(checkpoint_path(cfg))
-    folder = make_folder(tmp_path / "faces", {"Ann Lee": [10, 20, 30], "Bo": [200, 210]})
-    out = tmp_path / "codes.npz"
-    assert main(["encode", ckpt, str(folder), "--out", str(out)]) == 0
-    z = np.load(out)
-    assert z["codes"].shape == (5, 2) and z["codes"].dtype == np.uint8  # 12 bits -> 2 bytes
-    assert list(z["keys"])[0] == "Ann Lee/img 0.png"
-    capsys.readouterr()
-    assert main(["search", ckpt, str(folder), str(folder / "Bo" / "img 0.png"), "-k", "3"]) == 0
-    lines = capsys.readouterr().out.strip().splitlines()
-    assert len(lines) == 3 and lines[0].lstrip().startswith("1")
-    # the query photo itself is in the gallery: it is at distance 0, so the top hit has d=0
-    assert "d= 0" in lines[0]
+def _noisy_folder(root: Path, n_ids: int = 6, per_id: int = 12) -> Path:
+    """Identity folders of 32x32 PNGs: a colour per person plus pixel noise."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for i in range(n_ids):
+        (root / f"person {i}").mkdir(parents=True)
+        colour = rng.integers(30, 226, size=3)
+        for j in range(per_id):
+            img = np.clip(colour + rng.normal(0, 20, size=(32, 32, 3)), 0, 255).astype(np.uint8)
+            Image.fromarray(img).save(root / f"person {i}" / f"img {j}.png")
+    return root
+
+
+def test_newcomer_path_on_a_folder(tmp_path, monkeypatch, capsys):
+    """split, floors, train (folder recipe), cached train, evaluate, encode, search, runs:
+    each says what it did, and nothing under results/ changes."""
+    monkeypatch.setenv("DMH_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("DMH_RUNS", str(tmp_path / "runs"))
+    committed = _files(RESULTS_DIR)
+    folder = str(_noisy_folder(tmp_path / "faces"))
+    out = lambda: capsys.readouterr().out  # noqa: E731
+    assert main(["split", folder]) == 0 and "6 identities, 72 images" in out()
+    assert main(["floors", "--datasets", folder, "--bits", "12"]) == 0
+    assert f"wrote {tmp_path / 'runs' / 'user' / 'floors.json'}" in out()
+    args = ["train", "--dataset", folder, "--bits", "24", "--batch-size", "16", "--threads", "1",
+            "--model-kwargs", json.dumps(TINY)]
+    assert main(args) == 0
+    lines = out().splitlines()
+    assert "40 epochs, lr 0.1, lam 0.1, mu 0.001 (unset options: the folder default" in lines[0]
+    assert lines[1].startswith("epoch 1/40: loss ") and "img/s" in lines[1] and "ETA" in lines[1]
+    assert sum(ln.startswith("epoch ") for ln in lines) == 40
+    assert lines[-1].startswith("learned: test mAP@all"), lines[-1]  # not degenerate
+    assert main(args) == 0 and "(yours); checkpoint: " in out()
+    name = lines[0].split(":")[0]
+    assert main(["evaluate", name]) == 0 and "equals the stored record" in out()
+    codes = tmp_path / "codes.npz"
+    assert main(["encode", name, folder, "--features", "--out", str(codes)]) == 0
+    assert "72 images of 6 identities" in out() and np.load(codes)["features"].shape == (72, 24)
+    photo = str(Path(folder) / "person 3" / "img 0.png")
+    assert main(["search", name, folder, photo, "-k", "5", "--codes", str(codes)]) == 0
+    lines = out().splitlines()
+    assert lines[0].startswith("ties at equal Hamming distance are ordered by a seeded random")
+    assert len(lines) == 6 and "person 3" in lines[1] and "d= 0" in lines[1]
+    assert main(["search", name, folder, photo, "-k", "5", "--ties", "float"]) == 0
+    lines = out().splitlines()
+    assert "float distance" in lines[1] and "person 3/img 0.png" in lines[2]  # itself first
+    assert main(["runs"]) == 0
+    listing = out()
+    assert name in listing and "finished" in listing and "1 runs in" in listing
+    assert _files(RESULTS_DIR) == committed
+
+
+def test_missing_weights_name_the_command(tmp_path, monkeypatch, capsys):
+    """A committed run without weights here: the exact command that makes them, in the user's
+    folder only."""
+    from dmh.run.store import paper_store
+
+    monkeypatch.setenv("DMH_RUNS", str(tmp_path / "runs"))
+    rec = paper_store().all_runs()[0]
+    assert main(["encode", rec.name, "lfw", "--out", str(tmp_path / "c.npz")]) == 2
+    err = capsys.readouterr().err
+    assert "has a record" in err and "dmh train --dataset " in err and err.rstrip().endswith(
+        "(writes only to your runs folder)") and f"--seed {rec.config.seed}" in err
 
 
 def _files(root: Path) -> dict:

@@ -71,3 +71,17 @@ def load_trained(run: str, device: str = "cpu", *, allow_partial: bool = False):
     model.load_state_dict(state["model"])
     model.to(device).eval()
     return model, Normalizer(**state["normalizer"]), cfg
+
+
+def checkpoint_state(cfg: TrainConfig) -> str:
+    """`finished`, `epoch 3 of 40`, `damaged` or `none`: what `dmh runs` shows."""
+    from .store import checkpoint_path
+
+    path = checkpoint_path(cfg)
+    if not path.is_file():
+        return "none"
+    try:
+        epoch = read_checkpoint(path)["epoch"]
+    except ValueError:
+        return "damaged"
+    return "finished" if epoch >= cfg.epochs else f"epoch {epoch} of {cfg.epochs}"

@@ -82,6 +82,9 @@ class Store:
         write_json(path, rec.to_dict())
         return path
 
+    def all_runs(self) -> list[RunRecord]:
+        return [RunRecord.from_dict(read_json(p), str(p)) for p in sorted((self.root / "runs").glob("*.json"))]
+
     def load_json(self, path: Path, made_by: str) -> dict:
         if not Path(path).exists():
             raise MissingRecord(f"{path} missing: run `{made_by}`")
@@ -109,3 +112,13 @@ def checkpoint_label(path: Path) -> str:
     """How a record names its checkpoint: relative to the folder above runs/ where it can be."""
     base = runs_root().parent
     return str(path.relative_to(base)) if path.is_relative_to(base) else str(path)
+
+
+def find_record(name: str) -> tuple[Store, RunRecord] | None:
+    """The record of a run name in the user's store or the committed one (in that order)."""
+    for store in (user_store(), paper_store()):
+        path = store.root / "runs" / f"{name}.json"
+        if path.exists():
+            return store, RunRecord.from_dict(read_json(path), str(path))
+    return None
+

@@ -1,0 +1,92 @@
+"""Commands on faces: split, pack, encode, search."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+
+def cmd_split(a) -> None:
+    from ..data import load_protocol
+
+    t = time.perf_counter()
+    parts, split = load_protocol(a.dataset, seed=a.seed)
+    print(f"{a.dataset}: {split['n_identities']} identities, {split['n_images']} images; "
+          + ", ".join(f"{k} {len(v)}" for k, v in parts.items())
+          + f"; near-duplicate pairs {split['near_duplicate_pairs']}; split {split['split_checksum'][:16]}"
+          f" data {split['data_checksum'][:16]} ({time.perf_counter() - t:.1f} s)")
+
+
+def cmd_pack(a) -> None:
+    from ..data import load_dataset, write_pack
+    from ..data.pack import pack_name
+
+    for name in a.datasets:
+        fs = load_dataset(name, min_images=a.min_images)
+        _, channels, size, _ = fs.images.shape
+        path = write_pack(fs, a.out / pack_name(name, size, channels, a.min_images),
+                          min_images=a.min_images)
+        print(f"{name}: {len(fs)} images -> {path} ({path.stat().st_size / 2**20:.1f} MiB)")
+
+
+def cmd_encode(a) -> None:
+    import numpy as np
+
+    from ..core.atomic import atomic_write
+    from ..data import load_dataset
+    from ..run.encode import encode
+    from .runs import trained
+
+    model, norm, cfg = trained(a.run, a.allow_partial)
+    fs = load_dataset(a.images, size=cfg.image_size)
+    t = time.perf_counter()
+    enc = encode(model, fs.images, norm)
+    arrays = dict(codes=enc.codes, labels=fs.labels, keys=np.array(fs.keys),
+                  identities=np.array(fs.identities), n_bits=cfg.bits, run=cfg.name())
+    if a.features:
+        arrays["features"] = enc.features
+    atomic_write(Path(a.out), lambda f: np.savez(f, **arrays), mode="wb")
+    print(f"{len(fs)} images of {len(fs.identities)} identities -> {a.out} ({cfg.bits}-bit codes"
+          f"{' and float features' if a.features else ''}; encoded in {time.perf_counter() - t:.1f} s)")
+
+
+def _gallery(a, model, norm, cfg):
+    """(codes, features or None, labels, identities, keys) of the gallery: saved codes
+    (`--codes`, made by `dmh encode`) or the folder encoded now."""
+    import numpy as np
+
+    from ..data import load_dataset
+    from ..run.encode import encode
+
+    if a.codes:
+        z = np.load(a.codes, allow_pickle=False)
+        if str(z["run"]) != cfg.name():
+            raise ValueError(f"{a.codes} holds codes of run {z['run']}, not {cfg.name()}: "
+                             f"encode the gallery with this run (`dmh encode {a.run} ...`)")
+        feats = z["features"] if "features" in z.files else None
+        return z["codes"], feats, z["labels"], list(z["identities"]), list(z["keys"])
+    t = time.perf_counter()
+    fs = load_dataset(a.images, size=cfg.image_size)
+    enc = encode(model, fs.images, norm)
+    print(f"encoded {len(fs)} gallery images in {time.perf_counter() - t:.1f} s (to reuse them: "
+          f"`dmh encode {a.run} {a.images} --features --out codes.npz`, then --codes codes.npz)")
+    return enc.codes, enc.features, fs.labels, fs.identities, fs.keys
+
+
+def cmd_search(a) -> None:
+    from ..data import DATASETS, Crop, decode_face
+    from ..ranking import top_k
+    from ..run.encode import encode
+    from .runs import trained
+
+    model, norm, cfg = trained(a.run, a.allow_partial)
+    gcodes, gfeats, labels, identities, keys = _gallery(a, model, norm, cfg)
+    # the query photo gets the gallery's crop: a named dataset's, else the whole image
+    crop = DATASETS[a.images].crop if a.images in DATASETS else Crop()
+    q = encode(model, decode_face(Path(a.photo).read_bytes(), crop, cfg.image_size)[None], norm)
+    use_float = a.ties == "float" and gfeats is not None
+    t = top_k(q.codes, gcodes, a.k, seed=a.seed, qfeature=q.features[0] if use_float else None,
+              gfeatures=gfeats if use_float else None)
+    print(f"ties at equal Hamming distance are ordered {t.ties}; {t.tied_at_cutoff} gallery items "
+          f"are at the cut-off distance {int(t.distance[-1])}, {t.shown_at_cutoff} of them shown")
+    for rank, (dist, idx) in enumerate(zip(t.distance, t.index), 1):
+        print(f"{rank:3d}  d={int(dist):2d}  {identities[labels[idx]]:30s}  {keys[idx]}")
