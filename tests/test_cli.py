@@ -11,9 +11,9 @@ from dmh.experiments.recipes import FOLDER_RECIPE
 from dmh.cli import build_parser, main
 from dmh.core.config import TrainConfig
 from dmh.core.paths import RESULTS_DIR
-from dmh.experiments.jobs import train_run
-from dmh.run.store import Store, checkpoint_path, user_store
-from test_data import make_folder
+from dmh.data import load_dataset
+from dmh.run.records import with_digest
+from dmh.run.store import checkpoint_path, user_store
 from conftest import TINY
 
 
@@ -109,7 +109,8 @@ def test_train_then_evaluate_reproduces_the_stored_record(easy_pickle, capsys):
             "--model-kwargs", json.dumps(TINY), "--threads", "1"]
     # unset options on a folder come from the folder recipe (lam, mu), printed first
     cfg = TrainConfig(dataset=easy_pickle, bits=12, epochs=1, batch_size=32, model_kwargs=TINY,
-                      threads=1, **{k: v for k, v in FOLDER_RECIPE.items() if k != "epochs"})
+                      threads=1, **{k: v for k, v in FOLDER_RECIPE.items() if k != "epochs"},
+                      data_checksum=load_dataset(easy_pickle).checksum)  # keyed by content
     assert main(["train", *args]) == 0
     record = user_store().run_path(cfg)
     out = capsys.readouterr().out
@@ -129,7 +130,32 @@ def test_train_then_evaluate_reproduces_the_stored_record(easy_pickle, capsys):
     assert f"cached: {record} (yours)" in capsys.readouterr().out
     d = json.loads(record.read_text())
     d["metrics"]["map_all"] += 0.001
-    record.write_text(json.dumps(d))
+    record.write_text(json.dumps(d))  # edited by hand: its digest no longer matches
+    assert main(["evaluate", str(checkpoint_path(cfg))]) == 2
+    assert "does not match its sha256" in capsys.readouterr().err
+    record.write_text(json.dumps(with_digest(d)))  # a valid record of other metrics
     assert main(["evaluate", str(checkpoint_path(cfg))]) == 0
     assert capsys.readouterr().out.strip().splitlines()[-1] == f"DIFFERS FROM the stored record {record}"
     assert _files(RESULTS_DIR) == committed  # the user's commands never write results/
+
+
+def test_changed_folder_is_a_new_run_and_split(tmp_path, monkeypatch, capsys):
+    """A run is keyed by its images, not the folder's path: an added image makes a new split
+    (the stale one replaced, and said so) and a new run, never the old record."""
+    monkeypatch.setenv("DMH_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("DMH_RUNS", str(tmp_path / "runs"))
+    folder = _noisy_folder(tmp_path / "faces")
+    args = ["train", "--dataset", str(folder), "--bits", "8", "--epochs", "1", "--batch-size", "16",
+            "--threads", "1", "--model-kwargs", json.dumps(TINY)]
+    assert main(args) == 0
+    first = capsys.readouterr().out.splitlines()[0].split(":")[0]
+    splits = sorted((tmp_path / "cache" / "splits").glob("faces-*"))
+    (folder / "person 0" / "img 0.png").unlink()
+    (folder / "person 0" / "img 1.png").rename(folder / "person 0" / "img 99.png")
+    _noisy_folder(tmp_path / "more")
+    (tmp_path / "more" / "person 0" / "img 0.png").rename(folder / "person 0" / "img 0.png")
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    second = out.splitlines()[1].split(":")[0]
+    assert second != first and "cached" not in out and "replaced the split" in out
+    assert len(list((tmp_path / "cache" / "splits").glob("faces-*"))) == len(splits) == 1

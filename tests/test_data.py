@@ -1,12 +1,17 @@
+import io
+import os
 import pickle
 import struct
+import zlib
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from dmh.data import (Crop, load_dataset, load_ddh_pickle, make_closed_split, near_duplicate_groups)
+from dmh.data import identity_folder
 from dmh.data.faceset import FaceSet
+from dmh.data.preprocess import MAX_PIXELS, ImageError, decode_face
 
 
 # --- DDH pickles -------------------------------------------------------------------------
@@ -132,8 +137,12 @@ def test_bad_folders_name_the_path(tmp_path, monkeypatch):
         load_dataset(str(root))
     root2 = make_folder(tmp_path / "u", {"a": [1]})
     (root2 / "a" / "broken.jpg").write_bytes(b"not a jpeg")
-    with pytest.raises(ValueError, match="broken.jpg"):
-        load_dataset(str(root2))
+    with pytest.raises(ValueError, match="broken.jpg: not an image.*; delete it") as e:
+        load_dataset(str(root2), strict=True)
+    assert "\n" not in str(e.value)
+    fs = load_dataset(str(root2))  # without strict: skipped and listed
+    assert fs.keys == ["a/img 0.png"]
+    assert [(s.path.endswith("/a/broken.jpg"), s.kind) for s in fs.skipped] == [(True, "not an image")]
 
 
 def test_named_dataset_missing_says_where_to_get_it(tmp_path, monkeypatch):
@@ -210,3 +219,209 @@ def test_ddh_pickle_refuses_code(tmp_path, monkeypatch):
     ok = tmp_path / "new.pkl"
     ok.write_bytes(pickle.dumps((np.zeros((2, 3072), np.uint8), np.array([1, 2])), protocol=4))
     assert load_ddh_pickle(ok).images.shape == (2, 3, 32, 32)
+
+
+# --- untrusted files and messy folders ---------------------------------------------------
+
+def encoded(im, fmt, **kw):
+    buf = io.BytesIO()
+    im.save(buf, fmt, **kw)
+    return buf.getvalue()
+
+
+def rgb(data, crop=Crop(center_fraction=None), size=2):
+    """decode_face as (size, size, 3)."""
+    return decode_face(data, crop, size).transpose(1, 2, 0)
+
+
+@pytest.mark.parametrize("orientation, turns", [(6, -1), (8, 1)])  # 6: turn clockwise to view
+def test_exif_orientation_is_applied(orientation, turns):
+    y, x = np.mgrid[0:32, 0:48]  # 48 wide, 32 high: stored sideways
+    a = np.stack([x * 5, y * 7, (x * y) % 256], -1).astype(np.uint8)
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    data = encoded(Image.fromarray(a), "JPEG", quality=95, exif=exif)
+    stored = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))  # as the file holds it
+    upright = Image.fromarray(np.ascontiguousarray(np.rot90(stored, turns)))  # turned by hand
+    crop = Crop(box=(0, 0, 24, 24))  # the top-left corner: a different one for each turn
+    expected = np.asarray(crop.apply(upright).resize((8, 8), Image.Resampling.BOX))
+    np.testing.assert_array_equal(rgb(data, crop, 8), expected)
+    sideways = np.asarray(crop.apply(Image.fromarray(stored)).resize((8, 8), Image.Resampling.BOX))
+    assert not np.array_equal(expected, sideways)
+
+
+def _palette_with_transparency():
+    im = Image.fromarray(np.array([[0, 1], [1, 0]], np.uint8), "P")
+    im.putpalette([255, 0, 0, 0, 255, 0])
+    return encoded(im, "PNG", transparency=1)
+
+
+W, R = [255, 255, 255], [255, 0, 0]
+# source bytes -> the decoded 2x2 RGB, worked out by hand
+MODES = {
+    # 16-bit: round(v / 257); clipping would give 255 for 2570 and 40000
+    "I;16": (lambda: encoded(Image.fromarray(np.array([[0, 2570], [65535, 40000]], np.uint16)), "PNG"),
+             [[0, 10], [255, 156]]),
+    "I": (lambda: encoded(Image.fromarray(np.array([[0, 129], [65535, 128]], np.int32)), "TIFF"),
+          [[0, 1], [255, 0]]),
+    "F 0..1": (lambda: encoded(Image.fromarray(np.array([[0, .2], [1, .6]], np.float32)), "TIFF"),
+               [[0, 51], [255, 153]]),
+    "F 0..255": (lambda: encoded(Image.fromarray(np.array([[0, 100.4], [255, 7.6]], np.float32)), "TIFF"),
+                 [[0, 100], [255, 8]]),
+    "1": (lambda: encoded(Image.fromarray(np.array([[0, 1], [1, 0]], bool)), "PNG"), [[0, 255], [255, 0]]),
+    # transparency over white: round((c * a + 255 * (255 - a)) / 255)
+    "P+transparency": (_palette_with_transparency, [[R, W], [W, R]]),
+    "LA": (lambda: encoded(Image.fromarray(np.array([[[100, 128], [100, 255]], [[100, 0], [0, 255]]],
+                                                    np.uint8), "LA"), "PNG"), [[177, 100], [255, 0]]),
+    "RGBA": (lambda: encoded(Image.fromarray(np.array([[[200, 0, 50, 64], [200, 0, 50, 0]],
+                                                      [[10, 20, 30, 255], [0, 0, 0, 0]]], np.uint8)), "PNG"),
+             [[[241, 191, 204], W], [[10, 20, 30], W]]),
+    # CMYK: round((255 - c) * (255 - k) / 255) per channel
+    "CMYK": (lambda: encoded(Image.new("CMYK", (2, 2), (100, 50, 0, 30)), "TIFF"),
+             [[[137, 181, 225]] * 2] * 2),
+}
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_pixel_modes_are_scaled_not_clipped(mode):
+    make, expected = MODES[mode]
+    expected = np.array(expected, np.uint8)
+    if expected.ndim == 2:  # gray
+        expected = np.repeat(expected[..., None], 3, -1)
+        np.testing.assert_array_equal(decode_face(make(), Crop(center_fraction=None), 2, channels=1)[0],
+                                      expected[..., 0])
+    np.testing.assert_array_equal(rgb(make()), expected)
+
+
+def test_float_pixels_out_of_range_are_refused():
+    data = encoded(Image.fromarray(np.array([[0, 300]], np.float32)), "TIFF")
+    with pytest.raises(ImageError, match=r"corrupt image: float pixels in 0\.\.300"):
+        decode_face(data, Crop(), 2)
+
+
+def test_every_pillow_format_loads(tmp_path, monkeypatch):
+    monkeypatch.setenv("DMH_CACHE", str(tmp_path / "cache"))
+    a = np.zeros((16, 16, 3), np.uint8)
+    a[:8, :8], a[:8, 8:], a[8:, :8], a[8:, 8:] = (255, 0, 0), (0, 255, 0), (0, 0, 255), (90, 90, 90)
+    im = Image.fromarray(a)
+    (tmp_path / "f" / "id").mkdir(parents=True)
+    for fmt, suffix, kw in [("PNG", "png", {}), ("GIF", "gif", {}), ("BMP", "bmp", {}), ("TIFF", "tif", {}),
+                            ("WEBP", "webp", {"lossless": True}), ("PPM", "ppm", {}), ("TGA", "tga", {}),
+                            ("JPEG", "jpg", {"quality": 95, "subsampling": 0})]:
+        im.save(tmp_path / "f" / "id" / f"x.{suffix}", fmt, **kw)
+    blue = Image.new("RGB", (16, 16), (0, 0, 255))  # the second frame of an animation is not read
+    im.save(tmp_path / "f" / "id" / "y.gif", save_all=True, append_images=[blue], duration=100)
+    fs = load_dataset(str(tmp_path / "f"), size=16)
+    assert [k.split("/")[1] for k in fs.keys] == ["x.bmp", "x.gif", "x.jpg", "x.png", "x.ppm", "x.tga",
+                                                  "x.tif", "x.webp", "y.gif"]
+    assert fs.skipped == []
+    for key, img in zip(fs.keys, fs.images):
+        diff = np.abs(img.transpose(1, 2, 0).astype(int) - a).max()
+        assert diff <= (4 if key.endswith(".jpg") else 0), key
+
+
+def png_of_size(w, h):
+    """A 1x1 PNG whose header claims w x h (checksum fixed): what a decompression bomb shows."""
+    d = bytearray(encoded(Image.new("L", (1, 1)), "PNG"))
+    d[16:24] = struct.pack(">II", w, h)
+    d[29:33] = struct.pack(">I", zlib.crc32(bytes(d[12:29])))
+    return bytes(d)
+
+
+@pytest.mark.parametrize("w, h, mp", [(8000, 8000, "64.0"), (13000, 13000, "169.0"), (20000, 20000, "400.0")])
+def test_pixel_limit_checked_from_the_header(w, h, mp):
+    assert MAX_PIXELS == 40_000_000
+    with pytest.raises(ImageError, match=rf"too large: .*{mp} megapixels, over the 40 megapixel limit"):
+        decode_face(png_of_size(w, h), Crop(), 8)
+
+
+def _messy_folder(root):
+    make_folder(root, {"a": [10, 20], "b": [30]})
+    a = root / "a"
+    im = Image.fromarray(np.repeat(np.array([[0], [1]], np.uint8), 40, 1).repeat(20, 0), "P")
+    im.putpalette([255, 0, 0, 0, 255, 0])
+    im.save(a / "img 2.gif", transparency=1)  # top half red, bottom half transparent
+    (a / "notes.txt").write_text("hello")
+    (a / "new\nline.jpg").write_bytes(b"")  # a file name that would break the one-line report
+    (a / "fake.jpg").write_bytes(b"not a jpeg")
+    os.symlink(root / "missing.png", a / "gone.png")
+    os.symlink("loop.png", a / "loop.png")
+    os.mkfifo(a / "pipe.png")  # reading it would block forever
+    _face(1).save(a / "locked.png")
+    os.chmod(a / "locked.png", 0)
+    (a / "sub").mkdir()
+    _face(2).save(a / "sub" / "deep.png")
+    (a / "huge.png").write_bytes(png_of_size(20000, 20000))
+    with open(os.fsencode(a) + b"/bad\xff.png", "wb") as f:
+        _face(3).save(f, "PNG")
+    _face(4).save(root / "stray.png")
+    (root / "MANIFEST.sha256").write_text("the dataset's own file: ignored\n")
+    return root
+
+
+def test_messy_folder_lists_every_skipped_file(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DMH_CACHE", str(tmp_path / "cache"))
+    root = _messy_folder(tmp_path / "m")
+    real_open = open
+    if os.geteuid() == 0:  # root reads any file: refuse this one as the kernel would
+        def fake_open(path, *a, **kw):
+            if str(path).endswith("locked.png"):
+                raise PermissionError(13, "Permission denied")
+            return real_open(path, *a, **kw)
+        monkeypatch.setattr(identity_folder, "open", fake_open, raising=False)
+    fs = load_dataset(str(root))
+    assert fs.keys == ["a/img 0.png", "a/img 1.png", "a/img 2.gif", "b/img 0.png"]
+    gif = fs.images[2].transpose(1, 2, 0)
+    assert (gif[:14] == R).all() and (gif[18:] == W).all()  # transparent -> white
+    got = [(s.path[len(str(root)) + 1:], s.kind) for s in fs.skipped]
+    assert got == [("a/bad\\xff.png", "name not UTF-8"), ("a/fake.jpg", "not an image"),
+                   ("a/gone.png", "broken link"), ("a/huge.png", "too large"),
+                   ("a/locked.png", "unreadable"), ("a/loop.png", "symlink loop"),
+                   ("a/new\\nline.jpg", "not an image"), ("a/notes.txt", "not an image"),
+                   ("a/pipe.png", "not a regular file"), ("a/sub/deep.png", "in a sub-folder"),
+                   ("stray.png", "outside an identity folder")]
+    assert "missing.png does not exist" in fs.skipped[2].reason
+    assert "400.0 megapixels, over the 40 megapixel limit" in fs.skipped[3].reason
+    summary = ("4 images, 11 skipped: 1 name not UTF-8, 3 not an image, 1 broken link, 1 too large, "
+               "1 unreadable, 1 symlink loop, 1 not a regular file, 1 in a sub-folder, "
+               "1 outside an identity folder")
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == summary and len(err) == 7 and err[1].endswith("bad\\xff.png: name not UTF-8")
+    # a second load takes the decoded arrays and the decode failures from the cache
+    monkeypatch.setattr(identity_folder, "decode_face", lambda *a: pytest.fail("decoded again"))
+    again = load_dataset(str(root))
+    assert again.skipped == fs.skipped and again.checksum == fs.checksum
+    np.testing.assert_array_equal(again.images, fs.images)
+    with pytest.raises(ValueError) as e:  # strict: the first bad file, on one line
+        load_dataset(str(root), strict=True)
+    assert str(e.value).startswith(f"{root}/a/bad\\xff.png: name not UTF-8; rename it")
+    assert "\n" not in str(e.value)
+
+
+def test_min_images_counts_only_decodable_images(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DMH_CACHE", str(tmp_path / "cache"))
+    root = make_folder(tmp_path / "f", {"a": [10, 20], "b": [30, 40]})
+    (root / "b" / "img 1.png").write_bytes((root / "b" / "img 1.png").read_bytes()[:60])  # cut short
+    fs = load_dataset(str(root), min_images=2)
+    assert fs.identities == ["a"] and fs.keys == ["a/img 0.png", "a/img 1.png"]
+    assert [s.kind for s in fs.skipped] == ["corrupt image"]
+    assert fs.checksum == load_dataset(str(make_folder(tmp_path / "g", {"a": [10, 20]})),
+                                       min_images=2).checksum  # as if b were not there
+    assert capsys.readouterr().err.startswith("2 images, 1 skipped: 1 corrupt image\n")
+
+
+def test_protocol5_arrays_load(tmp_path):
+    """numpy pickles arrays at protocol 5 through `_frombuffer`: admitted, as plain data."""
+    x = np.arange(2 * 3072, dtype=np.uint8).reshape(2, 3072) % 251
+    path = tmp_path / "p5.pkl"
+    path.write_bytes(pickle.dumps((x, np.array([3, 4])), protocol=5))
+    np.testing.assert_array_equal(load_ddh_pickle(path).images.reshape(2, -1), x)
+
+
+@pytest.mark.parametrize("protocol", [2, 5])
+def test_object_arrays_refused(tmp_path, protocol):
+    """Raw bytes read as Python object pointers crash numpy (the fuzzer found it): refused."""
+    path = tmp_path / "objects.pkl"
+    path.write_bytes(pickle.dumps((np.array([1, "a"], dtype=object), np.zeros(2)), protocol=protocol))
+    with pytest.raises(ValueError, match="objects.pkl.*refused dtype"):
+        load_ddh_pickle(path)

@@ -9,7 +9,7 @@ import pytest
 from conftest import run_record
 from dmh.core.config import TrainConfig
 from dmh.core.paths import RESULTS_DIR
-from dmh.run.records import RecordError, RunRecord, ShallowRecord
+from dmh.run.records import RecordError, RunRecord, ShallowRecord, digest, with_digest
 from dmh.run.store import Store, paper_store
 
 
@@ -63,6 +63,7 @@ def test_record_not_matching_its_name_is_refused(store):
     cfg = TrainConfig(dataset="d")
     d = run_record(cfg).to_dict()
     d["config"]["bits"] = 24  # the record of another config under this config's name
+    d = with_digest(d)
     path = store.run_path(cfg)
     path.parent.mkdir(parents=True)
     path.write_text(json.dumps(d))
@@ -76,7 +77,7 @@ def test_record_not_matching_its_name_is_refused(store):
 def test_record_with_other_fields_is_refused():
     d = run_record().to_dict()
     with pytest.raises(RecordError, match=r"r.json: not a RunRecord \(missing \['metrics'\]"):
-        RunRecord.from_dict({k: v for k, v in d.items() if k != "metrics"}, "r.json")
+        RunRecord.from_dict(with_digest({k: v for k, v in d.items() if k != "metrics"}), "r.json")
     with pytest.raises(RecordError, match=r"s.json: not a ShallowRecord .*unknown \['checkpoint'"):
         ShallowRecord.from_dict(d, "s.json")
 
@@ -94,3 +95,16 @@ def test_truncated_record_is_refused(store, kind):
         else:
             store.load_shallow(committed.stem, "dmh grid shallow-lfw")
     assert isinstance(RecordError("x"), ValueError)  # the CLI reports it as a clear error
+
+
+def test_edited_or_legacy_record_is_refused_and_migration_is_one_way(store):
+    d = run_record(TrainConfig(dataset="d"), metrics={"map_all": 0.3}).to_dict()
+    assert d["sha256"] == digest(d) and RunRecord.from_dict(d).metrics["map_all"] == 0.3
+    edited = json.loads(json.dumps(d))
+    edited["metrics"]["map_all"] = 0.99  # a record edited by hand
+    with pytest.raises(RecordError, match="r.json: the record does not match its sha256 .*rerun"):
+        RunRecord.from_dict(edited, "r.json")
+    legacy = {k: v for k, v in d.items() if k != "sha256"}
+    with pytest.raises(RecordError, match="has no sha256"):
+        RunRecord.from_dict(legacy, "old.json")
+    assert with_digest(legacy) == d and RunRecord.from_dict(with_digest(legacy)).to_dict() == d

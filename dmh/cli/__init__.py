@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
-    except (FileNotFoundError, ValueError, KeyError) as e:
+    except (OSError, ValueError, KeyError) as e:  # OSError: unreadable, read-only, disk full
         print(f"dmh {args.command}: error: {e}", file=sys.stderr)
         return 2
     return 0

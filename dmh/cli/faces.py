@@ -36,6 +36,8 @@ def cmd_encode(a) -> None:
     from ..run.encode import encode
     from .runs import trained
 
+    if Path(a.out).is_dir():
+        raise ValueError(f"--out {a.out} is a folder: give a file name, e.g. {Path(a.out) / 'codes.npz'}")
     model, norm, cfg = trained(a.run, a.allow_partial)
     fs = load_dataset(a.images, size=cfg.image_size)
     t = time.perf_counter()
@@ -78,11 +80,17 @@ def cmd_search(a) -> None:
     from ..run.encode import encode
     from .runs import trained
 
+    if not Path(a.photo).is_file() or Path(a.photo).stat().st_size == 0:
+        raise ValueError(f"query photo {a.photo}: not a file, or empty; give an image file")
     model, norm, cfg = trained(a.run, a.allow_partial)
     gcodes, gfeats, labels, identities, keys = _gallery(a, model, norm, cfg)
     # the query photo gets the gallery's crop: a named dataset's, else the whole image
     crop = DATASETS[a.images].crop if a.images in DATASETS else Crop()
-    q = encode(model, decode_face(Path(a.photo).read_bytes(), crop, cfg.image_size)[None], norm)
+    try:
+        face = decode_face(Path(a.photo).read_bytes(), crop, cfg.image_size)
+    except ValueError as e:
+        raise ValueError(f"query photo {a.photo}: {e}") from None
+    q = encode(model, face[None], norm)
     use_float = a.ties == "float" and gfeats is not None
     t = top_k(q.codes, gcodes, a.k, seed=a.seed, qfeature=q.features[0] if use_float else None,
               gfeatures=gfeats if use_float else None)

@@ -11,7 +11,9 @@ def _log(label: str):
 
 def cmd_grid(a) -> None:
     from ..experiments.runner import run_grids
+    from .runs import check_device
 
+    check_device(a.device)
     run_grids(a.grids, a.profile, workers=a.workers, device=a.device, log=_log("+".join(a.grids)))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import fields
+from dataclasses import fields, replace
 
 from ..core.config import TrainConfig
 
@@ -57,9 +57,24 @@ def _config_from_args(a) -> tuple[TrainConfig, str]:
     """The config of `dmh train`: explicit options, else the data's recipe, else defaults."""
     from ..experiments.recipes import recipe
 
+    from ..data import DATASETS, load_dataset
+
     given = {f.name: getattr(a, f.name) for f in fields(TrainConfig) if getattr(a, f.name) is not None}
     base, source = recipe(given.get("dataset", TrainConfig.dataset), given.get("method", "dmh"))
-    return TrainConfig(**(base | given)), source
+    cfg = TrainConfig(**(base | given))
+    if cfg.dataset not in DATASETS and not cfg.data_checksum:  # key the run by the content
+        cfg = replace(cfg, data_checksum=load_dataset(cfg.dataset, size=cfg.image_size).checksum)
+    return cfg, source
+
+
+def check_device(device: str) -> None:
+    import torch
+
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"--device {device}: this torch ({torch.__version__}) sees no CUDA GPU; "
+                         f"use --device cpu")
+    if not device.startswith(("cpu", "cuda")):
+        raise ValueError(f"--device {device}: use cpu or cuda")
 
 
 def cmd_train(a) -> None:
@@ -67,6 +82,7 @@ def cmd_train(a) -> None:
     from ..run.store import checkpoint_path, paper_store, user_store
 
     cfg, source = _config_from_args(a)
+    check_device(a.device)
     print(f"{cfg.name()}: {cfg.method} on {cfg.dataset}, {cfg.bits} bits, {cfg.epochs} epochs, "
           f"lr {cfg.lr}, lam {cfg.lam}, mu {cfg.mu} (unset options: {source})", flush=True)
     store = user_store()

@@ -27,6 +27,9 @@ class TrainConfig:
         threads: torch CPU threads (results are bit-identical for a fixed seed and thread count).
         method: `dmh` (others come with the comparison chapter).
         method_kwargs: a method's own hyperparameters (margins, weights of other losses).
+        data_checksum: for a folder or pickle, the content checksum of its images (`dmh train`
+            sets it), so a run is keyed by its data, not its path; empty for lfw/pins, whose
+            committed splits pin their content (and then not stored, so keys stay as they were).
     """
 
     dataset: str = "pins"
@@ -51,8 +54,15 @@ class TrainConfig:
     image_size: int = 32
     method: str = "dmh"
     method_kwargs: dict = field(default_factory=dict)
+    data_checksum: str = ""
 
     def __post_init__(self) -> None:
+        for name in ("bits", "epochs", "batch_size", "threads", "image_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a whole number >= 1, got {value!r}")
+        if not self.lr > 0:
+            raise ValueError(f"lr must be > 0, got {self.lr!r}")
         if self.eval_split not in ("val", "test"):
             raise ValueError(f"eval_split must be 'val' or 'test', got {self.eval_split!r}")
         unknown = set(self.losses) - {"softmax", "center", "quantization"}
@@ -64,6 +74,8 @@ class TrainConfig:
     def to_dict(self) -> dict:
         d = asdict(self)
         d["losses"] = list(self.losses)
+        if not d["data_checksum"]:
+            del d["data_checksum"]
         return d
 
     @classmethod

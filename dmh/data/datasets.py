@@ -36,12 +36,15 @@ DATASETS: dict[str, DatasetSpec] = {
 
 
 def load_dataset(name_or_path: str, *, size: int = 32, min_images: int = 1, channels: int = 3,
-                 full_frame: bool = False, use_cache: bool = True) -> FaceSet:
+                 full_frame: bool = False, use_cache: bool = True, strict: bool = False) -> FaceSet:
     """Load `lfw`, `pins`, a folder `<root>/<identity>/<image>`, or a DDH `(x, y)` pickle.
 
     `full_frame=True` skips the face crop and resizes the whole image bilinearly: the view
     near-duplicates are judged on. A named dataset is read from its pack when `$DMH_PACKS`
     holds one for these settings (`dmh pack`; machines without the raw images).
+
+    A folder's files that are not usable images are skipped, listed in `FaceSet.skipped` and
+    summed up on stderr; `strict=True` raises ValueError on the first, naming it.
     """
     frame = dict(crop=Crop(center_fraction=None), resample="bilinear") if full_frame else {}
     if name_or_path in DATASETS:
@@ -57,13 +60,14 @@ def load_dataset(name_or_path: str, *, size: int = 32, min_images: int = 1, chan
         kw = dict(crop=spec.crop, resample="box") | frame
         return load_identity_folder(root, name=name_or_path, size=size, channels=channels,
                                     identity_name=spec.identity_name, min_images=min_images,
-                                    use_cache=use_cache, **kw)
+                                    use_cache=use_cache, strict=strict, **kw)
     path = Path(name_or_path)
     if path.suffix in (".pkl", ".pickle"):
         return load_ddh_pickle(path, size=size)
     if path.is_dir():
         kw = dict(crop=Crop(), resample="box") | frame
         return load_identity_folder(path, name=path.name, size=size, channels=channels,
-                                    min_images=min_images, use_cache=use_cache, **kw)
+                                    min_images=min_images, use_cache=use_cache, strict=strict,
+                                    **kw)
     raise FileNotFoundError(f"unknown dataset {name_or_path!r}: use one of {sorted(DATASETS)}, "
                             f"a folder <root>/<identity>/<image>, or a DDH .pkl file")

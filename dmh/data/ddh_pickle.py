@@ -3,57 +3,19 @@
 `x` holds rows of flattened 3x32x32 uint8 images (channel-major, as the release's Theano
 code reshapes them), `y` the identity labels. They are Python-2 pickles, hence latin1.
 
-A pickle can name any callable to run on load, so these files are read by an unpickler that
-resolves only the few numpy names an array needs (`_reconstruct`, `ndarray`, `dtype`,
-`scalar`, and `_codecs.encode` for bytes); anything else is refused before it is imported, and nothing in the file runs.
+A pickle can name any callable to run on load, so these files are read by
+`safe_pickle.safe_loads`: numeric arrays, lists, tuples and numbers only; nothing in the
+file runs.
 """
 from __future__ import annotations
 
-import codecs
 import hashlib
-import pickle
 from pathlib import Path
 
 import numpy as np
 
 from .faceset import FaceSet
-
-# What a pickled numpy array refers to, under the module names numpy 1 and 2 write.
-try:
-    from numpy._core import multiarray as _multiarray
-except ImportError:  # numpy < 2
-    from numpy.core import multiarray as _multiarray
-
-_ALLOWED = {(mod, name): getattr(_multiarray if name in ("_reconstruct", "scalar") else np, name)
-            for mod in ("numpy.core.multiarray", "numpy._core.multiarray", "numpy")
-            for name in ("_reconstruct", "scalar", "ndarray", "dtype")
-            if (mod == "numpy") == (name in ("ndarray", "dtype"))}
-# Python 3 writes bytes at protocol 2 as _codecs.encode(text, "latin1"): it only makes bytes.
-def _latin1_bytes(text: str, encoding: str = "latin1") -> bytes:
-    if encoding not in ("latin1", "latin-1"):
-        raise pickle.UnpicklingError(f"refused to encode bytes with {encoding!r}")
-    return codecs.encode(text, "latin1")
-
-
-_ALLOWED[("_codecs", "encode")] = _latin1_bytes
-
-
-class _ArrayUnpickler(pickle.Unpickler):
-    """Admits arrays, lists, tuples, numbers and bytes; refuses every other global."""
-
-    def find_class(self, module: str, name: str):
-        if (module, name) in _ALLOWED:
-            return _ALLOWED[(module, name)]
-        raise pickle.UnpicklingError(f"refused to load {module}.{name} (only numpy arrays, lists, "
-                                     f"tuples, numbers and bytes are allowed)")
-
-
-def safe_loads(blob: bytes):
-    """`pickle.loads(blob, encoding="latin1")` restricted to array data."""
-    import io
-
-    return _ArrayUnpickler(io.BytesIO(blob), encoding="latin1").load()
-
+from .safe_pickle import safe_loads
 
 def load_ddh_pickle(path: Path, *, name: str | None = None, size: int = 32) -> FaceSet:
     path = Path(path)
@@ -65,7 +27,8 @@ def load_ddh_pickle(path: Path, *, name: str | None = None, size: int = 32) -> F
         obj = safe_loads(blob)
         x, y = obj
     except Exception as e:
-        raise ValueError(f"{path} is not a pickled (x, y) pair as in the DDH releases: {e}") from e
+        why = " ".join(str(e).split())  # one line, whatever the pickle module said
+        raise ValueError(f"{path} is not a pickled (x, y) pair as in the DDH releases: {why}") from None
     x = np.asarray(x)
     y = np.asarray(y).reshape(-1)
     n_pix = 3 * size * size

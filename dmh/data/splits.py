@@ -77,9 +77,24 @@ def split_checksum(split: dict) -> str:
     return h.hexdigest()
 
 
-def split_path(dataset: str, seed: int = 0) -> Path:
-    folder = SPLITS_DIR if dataset in DATASETS else cache_root() / "splits"
-    return folder / f"{Path(dataset).name}-closed-seed{seed}.json"
+def split_path(dataset: str, seed: int = 0, checksum: str | None = None) -> Path:
+    """lfw/pins: the committed split. Any other folder or pickle: a split in the cache named by
+    the data's content (`checksum`), so a changed folder gets a new split and two folders of
+    one name never share one."""
+    if dataset in DATASETS:
+        return SPLITS_DIR / f"{dataset}-closed-seed{seed}.json"
+    if not checksum:
+        raise ValueError(f"the split of {dataset} is named by its content: pass its checksum")
+    return cache_root() / "splits" / f"{Path(dataset).name}-{checksum[:12]}-closed-seed{seed}.json"
+
+
+def _drop_stale_splits(dataset: str, seed: int, keep: Path, log=print) -> None:
+    """Remove the splits made from earlier contents of this same folder, saying so."""
+    source = str(Path(dataset).resolve())
+    for old in keep.parent.glob(f"{Path(dataset).name}-*-closed-seed{seed}.json"):
+        if old != keep and json.loads(old.read_text()).get("source") == source:
+            old.unlink()
+            log(f"{dataset}: its images changed; replaced the split {old.name} by {keep.name}")
 
 
 def read_split(path: Path) -> dict:
@@ -107,7 +122,7 @@ def load_protocol(dataset: str, *, seed: int = 0, size: int = 32, min_images: in
                   create: bool = True) -> tuple[dict[str, FaceSet], dict]:
     """The four parts of the closed protocol and the split record (written on first use)."""
     fs = load_dataset(dataset, size=size, min_images=min_images)
-    path = split_path(dataset, seed)
+    path = split_path(dataset, seed, fs.checksum)
     if path.exists():
         split = read_split(path)
     elif create:
@@ -116,7 +131,11 @@ def load_protocol(dataset: str, *, seed: int = 0, size: int = 32, min_images: in
             view = load_dataset(dataset, size=32, min_images=min_images, channels=1,
                                 full_frame=True).images
         split = make_closed_split(fs, dup_view=view, seed=seed, min_images=min_images)
+        if dataset not in DATASETS:
+            split["source"] = str(Path(dataset).resolve())
         write_json(path, split)
+        if dataset not in DATASETS:
+            _drop_stale_splits(dataset, seed, path)
     else:
         raise FileNotFoundError(f"no split file {path}; create it with `dmh split {dataset}`")
     return apply_split(fs, split), split

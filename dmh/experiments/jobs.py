@@ -19,7 +19,7 @@ from ..run.store import Store, checkpoint_label, checkpoint_path
 
 def train_run(cfg: TrainConfig, store: Store, *, resume: bool = True, force: bool = False,
               progress: bool = True, device: str = "cpu", stop_after_epochs: int | None = None,
-              save: bool = True, log=None) -> RunRecord | None:
+              save: bool = True, log=None, other_threads: str = "refuse") -> RunRecord | None:
     """Train and score `cfg`, or return its stored record (cached by config; `force` ignores
     it); `resume` continues from the run's checkpoint; None when stopped early by
     `stop_after_epochs`."""
@@ -29,7 +29,7 @@ def train_run(cfg: TrainConfig, store: Store, *, resume: bool = True, force: boo
     train_fs, query_fs, gallery_fs, split = protocol_parts(cfg)
     load_s = time.perf_counter() - t_load
     fitted = fit(cfg, train_fs, resume=resume, progress=progress, device=device,
-                 stop_after_epochs=stop_after_epochs, log=log)
+                 stop_after_epochs=stop_after_epochs, log=log, other_threads=other_threads)
     if fitted is None:
         return None
     t_eval = time.perf_counter()
@@ -57,12 +57,14 @@ def ensure_checkpoint(cfg: TrainConfig, store: Store, device: str = "cpu", log=p
     path, resume = checkpoint_path(cfg), True
     if path.is_file():
         try:
-            if read_checkpoint(path)["epoch"] == cfg.epochs:
+            state = read_checkpoint(path)
+            if state["epoch"] == cfg.epochs and state["config"]["threads"] == cfg.threads:
                 return path
         except ValueError as e:
             log(f"retraining from scratch: {e}")
             resume = False
-    train_run(cfg, store, force=True, resume=resume, save=False, progress=False, device=device)
+    train_run(cfg, store, force=True, resume=resume, save=False, progress=False, device=device,
+              other_threads="restart")
     return path
 
 

@@ -56,7 +56,9 @@ PROFILES = {
                      GRID_THREADS, (0, 1, 2),
                      search={"dmh": {"lr": (0.1,), "lam": (0.001, 0.01, 0.1), "mu": (0.001, 0.01, 0.1)},
                              "dsh": PAIRWISE_LRS, "dpsh": PAIRWISE_LRS}),
-    "quick": Profile("quick", ("lfw",), (12, 48), (0,), {"lfw": 2, "pins": 1}, 2, (0,),
+    # one thread: a 2-thread run is not bit-reproducible (OpenMP reductions), and the quick
+    # notebooks' validation choices must come out the same in CI as when they were committed
+    "quick": Profile("quick", ("lfw",), (12, 48), (0,), {"lfw": 2, "pins": 1}, 1, (0,),
                      search={"dmh": {"lr": (0.1,), "lam": (0.01, 0.1), "mu": (0.01, 0.1)},
                              "dsh": PAIRWISE_LRS, "dpsh": PAIRWISE_LRS}),
 }

@@ -28,11 +28,12 @@ def train_pool(configs: list[TrainConfig], store: Store, *, workers: int = 2,
         return
     if workers <= 1:
         for c in todo:
-            rec = train_run(c, store, progress=False, device=device)
+            rec = train_run(c, store, progress=False, device=device, other_threads="restart")
             log(f"done {c.name()}: mAP@all {rec.metrics['map_all']:.4f} in {rec.train_s} s")
         return
     with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
-        futures = [pool.submit(train_run, c, store, progress=False, device=device) for c in todo]
+        futures = [pool.submit(train_run, c, store, progress=False, device=device,
+                               other_threads="restart") for c in todo]
         for c, f in zip(todo, futures):
             rec = f.result()
             log(f"done {c.name()}: mAP@all {rec.metrics['map_all']:.4f} in {rec.train_s} s")

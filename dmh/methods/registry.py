@@ -42,7 +42,10 @@ def register_method(name: str, label: str):
 def create_method(cfg: TrainConfig, n_classes: int) -> Built:
     if cfg.method not in METHODS:
         raise ValueError(f"unknown method {cfg.method!r}; known: {sorted(METHODS)}")
-    return METHODS[cfg.method].build(cfg, n_classes)
+    try:
+        return METHODS[cfg.method].build(cfg, n_classes)
+    except TypeError as e:  # an unknown keyword in model_kwargs / method_kwargs
+        raise ValueError(f"{cfg.method}: {e} (check --model-kwargs / --method-kwargs)") from None
 
 
 def label(method: str) -> str:

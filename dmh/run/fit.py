@@ -22,6 +22,10 @@ from .store import checkpoint_path
 def protocol_parts(cfg: TrainConfig) -> tuple[FaceSet, FaceSet, FaceSet, dict]:
     """(train, query, gallery, split): `val` tunes on training images only."""
     parts, split = load_protocol(cfg.dataset, seed=cfg.split_seed, size=cfg.image_size)
+    if cfg.data_checksum and cfg.data_checksum != split["data_checksum"]:
+        raise ValueError(f"{cfg.dataset}: its images changed since run {cfg.name()} was configured "
+                         f"(content {split['data_checksum'][:12]}, not {cfg.data_checksum[:12]}); "
+                         f"`dmh train` again makes the run of the new content")
     if cfg.eval_split == "val":
         return parts["val_gallery"], parts["val_query"], parts["val_gallery"], split
     return parts["gallery"], parts["query"], parts["gallery"], split
@@ -74,10 +78,12 @@ class Fitted:
 
 
 def fit(cfg: TrainConfig, train_fs: FaceSet, *, resume: bool = True, progress: bool = True,
-        device: str = "cpu", stop_after_epochs: int | None = None, log=None) -> Fitted | None:
+        device: str = "cpu", stop_after_epochs: int | None = None, log=None,
+        other_threads: str = "refuse") -> Fitted | None:
     """Train `cfg` on `train_fs`, saving a checkpoint after every epoch; None when stopped
     early by `stop_after_epochs` (as an interruption would, for tests). `log`, if given, gets
-    one line per epoch (losses, images/s, elapsed, ETA)."""
+    one line per epoch (losses, images/s, elapsed, ETA). A checkpoint made with another thread
+    count is refused (`other_threads="refuse"`) or trained over from scratch ("restart")."""
     torch.set_num_threads(cfg.threads)
     classes, y_train = np.unique(train_fs.labels, return_inverse=True)
     norm = Normalizer.fit(train_fs.images)
@@ -95,8 +101,14 @@ def fit(cfg: TrainConfig, train_fs: FaceSet, *, resume: bool = True, progress: b
     total_steps = steps_per_epoch * cfg.epochs
     ckpt = checkpoint_path(cfg)
     start_epoch, history, train_s = 0, [], 0.0
-    if resume and ckpt.exists():
-        state = read_checkpoint(ckpt, device)
+    state = read_checkpoint(ckpt, device) if resume and ckpt.exists() else None
+    if state is not None and state["config"]["threads"] != cfg.threads and other_threads == "restart":
+        state = None
+    if state is not None:
+        if state["config"]["threads"] != cfg.threads:
+            # a run continued with another thread count is not the run its record would name
+            raise ValueError(f"{ckpt} was trained with {state['config']['threads']} threads: resume "
+                             f"with --threads {state['config']['threads']}, or start over with --no-resume")
         model.load_state_dict(state["model"])
         criterion.load_state_dict(state["criterion"])
         opt.load_state_dict(state["optimizer"])

@@ -1,7 +1,13 @@
 """Typed run records. A record is JSON on disk; these types load it field for field and
-write it back unchanged (`RunRecord.from_dict(d).to_dict() == d` for every committed record)."""
+write it back unchanged (`RunRecord.from_dict(d).to_dict() == d` for every committed record).
+
+Each stored record carries `sha256`, the digest of its other fields in canonical JSON, checked
+on every read: a record edited by hand or damaged is refused with its path and the fix.
+"""
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import asdict, dataclass, fields
 
 from ..core.config import TrainConfig
@@ -19,6 +25,17 @@ def _check_keys(cls, d: dict, source: str) -> None:
                           f"unknown {sorted(unknown)}); delete it and rerun the grid that made it")
 
 
+def digest(d: dict) -> str:
+    """sha256 of a record's fields but `sha256`, as sorted, compact JSON."""
+    body = {k: v for k, v in d.items() if k != "sha256"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def with_digest(d: dict) -> dict:
+    """The one-way migration of a record written before digests: the same fields plus `sha256`."""
+    return {k: v for k, v in d.items() if k != "sha256"} | {"sha256": digest(d)}
+
+
 @dataclass(frozen=True)
 class _Made:
     """What every record says of how it was made and on which split."""
@@ -34,7 +51,13 @@ class _Made:
 
     @classmethod
     def from_dict(cls, d: dict, source: str = "record"):
-        """Load a stored record, refusing one whose fields are not this type's."""
+        """Load a stored record, refusing one whose digest or fields are not right."""
+        if d.get("sha256") != digest(d):
+            why = "has no sha256 (written before digests)" if "sha256" not in d else \
+                "does not match its sha256 (edited by hand or damaged)"
+            raise RecordError(f"{source}: the record {why}; delete it and rerun the command or "
+                              f"grid that made it")
+        d = {k: v for k, v in d.items() if k != "sha256"}
         _check_keys(cls, d, source)
         return cls(**cls._parsed(d, source))
 
@@ -43,6 +66,9 @@ class _Made:
         return d
 
     def to_dict(self) -> dict:
+        return with_digest(self._fields())
+
+    def _fields(self) -> dict:
         return asdict(self)
 
 
@@ -67,7 +93,7 @@ class RunRecord(_Made):
                               f"({cfg.name()!r}); delete it and rerun the grid that made it")
         return d | {"config": cfg}
 
-    def to_dict(self) -> dict:
+    def _fields(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)} | {"config": self.config.to_dict()}
 
     @property

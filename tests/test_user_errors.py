@@ -1,0 +1,78 @@
+"""Every user error of the CLI is one line on stderr naming what to fix, exit code 2, and
+never a traceback."""
+import json
+
+import pytest
+
+from conftest import TINY
+from dmh.cli import main
+from dmh.core.config import TrainConfig
+from dmh.data import load_dataset
+from dmh.experiments.jobs import train_run
+from dmh.run.store import checkpoint_path, user_store
+
+
+@pytest.fixture
+def trained(easy_pickle):
+    cfg = TrainConfig(dataset=easy_pickle, bits=12, epochs=1, batch_size=32, model_kwargs=TINY, threads=1)
+    train_run(cfg, user_store(), progress=False)
+    return cfg
+
+
+def _one_line_error(capsys, argv, *expected):
+    assert main(argv) == 2, argv
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    for e in expected:
+        assert e in err, (e, err)
+
+
+@pytest.mark.parametrize("option, value, expected", [
+    ("--epochs", "0", "epochs must be a whole number >= 1, got 0"),
+    ("--epochs", "-2", "epochs must be a whole number >= 1, got -2"),
+    ("--batch-size", "0", "batch_size must be"),
+    ("--threads", "0", "threads must be"),
+    ("--bits", "0", "bits must be"),
+    ("--lr", "-1", "lr must be > 0"),
+    ("--device", "cuda", "sees no CUDA GPU; use --device cpu"),
+    ("--device", "tpu", "use cpu or cuda"),
+    ("--model-kwargs", json.dumps({"nope": 1}), "unexpected keyword argument 'nope'"),
+    ("--eval-split", "train", "eval_split must be 'val' or 'test'"),
+])
+def test_train_arguments_checked_at_the_boundary(easy_pickle, capsys, option, value, expected):
+    _one_line_error(capsys, ["train", "--dataset", easy_pickle, option, value], expected)
+
+
+def test_bad_query_and_output(trained, easy_pickle, tmp_path, capsys):
+    name = trained.name()
+    text = tmp_path / "notes.txt"
+    text.write_text("not an image")
+    empty = tmp_path / "empty.jpg"
+    empty.write_bytes(b"")
+    for photo, expected in ((empty, "not a file, or empty"), (tmp_path, "not a file, or empty"),
+                            (text, str(text))):
+        _one_line_error(capsys, ["search", name, easy_pickle, str(photo)], expected)
+    _one_line_error(capsys, ["encode", name, easy_pickle, "--out", str(tmp_path)], "is a folder")
+
+
+def test_damaged_files_named(trained, easy_pickle, tmp_path, monkeypatch, capsys):
+    record = user_store().run_path(trained)
+    record.write_text(record.read_text()[:100])
+    _one_line_error(capsys, ["runs"], str(record), "not valid JSON")
+    ckpt = checkpoint_path(trained)
+    ckpt.write_bytes(ckpt.read_bytes()[:-10])
+    _one_line_error(capsys, ["evaluate", trained.name()], str(ckpt), "checksum mismatch")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    monkeypatch.setenv("DMH_CACHE", str(blocker / "cache"))
+    _one_line_error(capsys, ["split", easy_pickle], "a-file")
+
+
+def test_resume_with_other_threads_refused(easy_pickle, capsys):
+    cfg = TrainConfig(dataset=easy_pickle, bits=12, epochs=2, batch_size=32, model_kwargs=TINY,
+                      threads=1, data_checksum=load_dataset(easy_pickle).checksum)
+    assert train_run(cfg, user_store(), progress=False, stop_after_epochs=1) is None
+    _one_line_error(capsys, ["train", "--dataset", easy_pickle, "--bits", "12", "--epochs", "2",
+                             "--batch-size", "32", "--model-kwargs", json.dumps(TINY), "--threads", "2",
+                             "--lam", "0.1", "--mu", "0.05"],
+                    "was trained with 1 threads: resume with --threads 1")
