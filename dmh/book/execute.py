@@ -1,8 +1,15 @@
 """Execute one chapter: notebooks/<stem>.ipynb run by papermill (a profile injected into
 its `parameters` cell), written atomically; a failed cell or a Python warning printed by a
-cell fails it, and the executed notebook is kept in _build/failed."""
+cell fails it, and the executed notebook is kept in _build/failed.
+
+The book's copy reads results first (`fold_code`): every code cell is folded behind a
+"show code" toggle, and the parameter cells, which print nothing, are left out of the page.
+The kernel's own chatter on stderr (transport notices, shutdown) is kept out of the build log
+and shown only when a chapter fails.
+"""
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -42,6 +49,35 @@ def notebook_problems(nb) -> list[str]:
     return problems
 
 
+# Cells no reader needs on the page: the profile is printed by the provenance cell.
+_LEFT_OUT = {"parameters", "injected-parameters"}
+
+
+def fold_code(nb) -> None:
+    """The rule that folds code in the book: `hide-input` on every code cell (one click opens
+    it), `remove-cell` on the parameter cells; a cell's own remove-* tags win."""
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        tags = cell.metadata.setdefault("tags", [])
+        if any(t.startswith("remove") for t in tags):
+            continue
+        tags.append("remove-cell" if _LEFT_OUT & set(tags) else "hide-input")
+
+
+@contextlib.contextmanager
+def _quiet_stderr(log: Path):
+    """Send file descriptor 2 (this process and the kernel it starts) to `log`."""
+    saved = os.dup(2)
+    with open(log, "w") as f:
+        os.dup2(f.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
 def _strip_papermill(nb) -> None:
     nb.metadata.pop("papermill", None)
     for cell in nb.cells:
@@ -70,14 +106,17 @@ def execute_chapter(stem: str, profile: str | None, out: Path) -> float:
     failed = FAILED_DIR / f"{stem}.ipynb"
     t = time.perf_counter()
     try:
+        kernel_log = tmpdir / "kernel-stderr.log"
         try:
-            pm.execute_notebook(str(src), str(tmp), parameters={"profile": profile} if profile else None,
-                                kernel_name=KERNEL, cwd=str(REPO_ROOT), progress_bar=False,
-                                log_output=False)
+            with _quiet_stderr(kernel_log):
+                pm.execute_notebook(str(src), str(tmp), progress_bar=False, log_output=False,
+                                    parameters={"profile": profile} if profile else None,
+                                    kernel_name=KERNEL, cwd=str(REPO_ROOT))
         except PapermillExecutionError as e:
             failed.parent.mkdir(parents=True, exist_ok=True)
             if tmp.exists():
                 shutil.copyfile(tmp, failed)
+            shutil.copyfile(kernel_log, failed.with_suffix(".stderr.log"))
             raise BookError(f"chapter {stem!r} ({profile or 'defaults'}): cell [{e.exec_count}] raised "
                             f"{e.ename}: {e.evalue}; executed notebook: {failed}") from e
         wall = time.perf_counter() - t
@@ -89,7 +128,9 @@ def execute_chapter(stem: str, profile: str | None, out: Path) -> float:
             raise BookError(f"chapter {stem!r}: " + "; ".join(problems) + f"; executed notebook: {failed}")
         if profile is None:
             _strip_papermill(nb)  # committed quick outputs: keep the diffs to what changed
-            nbformat.write(nb, tmp)
+        else:
+            fold_code(nb)
+        nbformat.write(nb, tmp)
         os.chmod(tmp, 0o644)
         os.replace(tmp, out)
     finally:

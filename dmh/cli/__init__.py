@@ -74,10 +74,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True, help="output .npz (codes, labels, keys, identities, run)")
     s.add_argument("--features", action="store_true", help="also the float features (for --ties float)")
     s.set_defaults(func=cmd_encode)
-    s = sub.add_parser("search", help="rank a folder of faces by Hamming distance to a photo")
-    _run_argument(s)
-    s.add_argument("images", help="the gallery: lfw, pins or an identity folder")
-    s.add_argument("photo", help="query image file")
+    s = sub.add_parser("search", help="rank a folder of faces (or a saved index) by Hamming "
+                       "distance to a photo")
+    s.add_argument("run", nargs="?", help="run name (runs/<name>/) or checkpoint path")
+    s.add_argument("--allow-partial", action="store_true", help="accept an unfinished run's checkpoint")
+    s.add_argument("images", nargs="?", help="the gallery: lfw, pins or an identity folder")
+    s.add_argument("photo", nargs="?", help="query image file")
+    s.add_argument("--index", help="a saved index (`dmh index build`): dmh search --index IDX PHOTO")
     s.add_argument("-k", type=int, default=10)
     s.add_argument("--codes", help="the gallery's saved codes (`dmh encode ... --features --out`)"
                    " instead of encoding the folder again")
@@ -86,6 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "float distance (needs features: the folder, or --codes with --features)")
     s.add_argument("--seed", type=int, default=0, help="seed of the tie permutation")
     s.set_defaults(func=cmd_search)
+    from ..index.commands import add_commands
+
+    add_commands(sub)
     s = sub.add_parser("book", help="run the grids the chapters read, execute the chapter "
                        "notebooks and build the HTML book (_build/html)")
     s.add_argument("--profile", default="paper", choices=sorted(PROFILES))

@@ -80,6 +80,12 @@ def cmd_search(a) -> None:
     from ..run.encode import encode
     from .runs import trained
 
+    if a.index:
+        from ..index.commands import cmd_search_index
+
+        return cmd_search_index(a)
+    if not (a.run and a.images and a.photo):
+        raise ValueError("dmh search takes RUN FOLDER PHOTO, or --index IDX PHOTO")
     if not Path(a.photo).is_file() or Path(a.photo).stat().st_size == 0:
         raise ValueError(f"query photo {a.photo}: not a file, or empty; give an image file")
     model, norm, cfg = trained(a.run, a.allow_partial)

@@ -32,18 +32,27 @@ def ablation_table(df: pd.DataFrame) -> pd.DataFrame:
     return t.merge(agg, on=keys).merge(times.reset_index(), on=keys).set_index(keys)
 
 
-def verdicts(df: pd.DataFrame, baseline: str, value: str = "map_all") -> list[str]:
-    """One sentence per dataset and variant: its mean `value` against `baseline`'s and the
-    difference in seed-spread units (`report.spread`)."""
-    out = []
+def verdict_table(df: pd.DataFrame, baseline: str, value: str = "map_all") -> pd.DataFrame:
+    """One row per dataset and variant: its mean `value`, the baseline's, the difference, the
+    difference in seed-spread units (`report.spread`) and the verdict in words."""
+    rows = []
     for ds, g in df.groupby("dataset", sort=False):
         stats = g.groupby("variant", sort=False)[value].agg(["mean", "std", "count"])
         b = stats.loc[baseline]
         for name, s in stats.drop(index=baseline).iterrows():
             d = s["mean"] - b["mean"]
-            out.append(f"{ds}: {name} {s['mean']:.4f} vs {baseline} {b['mean']:.4f} "
-                       f"({d:+.4f}; {spread_words(in_seed_std(d, s['std'], b['std']))})")
-    return out
+            ratio = in_seed_std(d, s["std"], b["std"])
+            rows.append({"dataset": ds, "variant": name, "variant mean": s["mean"],
+                         "baseline mean": b["mean"], "difference": d, "in seed std": ratio,
+                         "verdict": spread_words(ratio).split(", ")[-1]})
+    return pd.DataFrame(rows)
+
+
+def verdicts(df: pd.DataFrame, baseline: str, value: str = "map_all") -> list[str]:
+    """`verdict_table` as one sentence per row."""
+    return [f"{r['dataset']}: {r['variant']} {r['variant mean']:.4f} vs {baseline} "
+            f"{r['baseline mean']:.4f} ({r['difference']:+.4f}; {spread_words(r['in seed std'])})"
+            for _, r in verdict_table(df, baseline, value).iterrows()]
 
 
 def sensitivity_summary(val: dict[str, pd.DataFrame], test: dict[str, pd.DataFrame]) -> pd.DataFrame:

@@ -36,3 +36,19 @@ def provenance_lines(p: Profile, runs=None) -> str:
     if _started:
         lines.append(f"wall time: {time.perf_counter() - _started[0]:.1f} s")
     return "\n".join(lines)
+
+
+def rerun_box(stem: str, p: Profile):
+    """The closing box of a chapter: the papermill command that reruns it and the grids it reads."""
+    from IPython.display import HTML
+
+    from .reading import CHAPTER_GRIDS, chapter_grids
+
+    grids = " ".join(chapter_grids([stem], p)) if CHAPTER_GRIDS.get(stem) else ""
+    lines = [f"papermill notebooks/{stem}.ipynb {stem}.ipynb -p profile {p.name}"]
+    if grids:
+        lines.insert(0, f"dmh grid {grids}" + ("" if p.name == "paper" else f" --profile {p.name}"))
+    reads = f"It reads the records of the grids <code>{grids}</code>, made by the first line " \
+            f"(cached: only what is missing is trained)." if grids else "It reads no training record."
+    return HTML('<div class="admonition tip"><p class="admonition-title">Rerun this page</p>'
+                f"<p>{reads}</p><pre>" + "\n".join(lines) + "</pre></div>")

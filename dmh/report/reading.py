@@ -12,6 +12,7 @@ from ..run.store import MissingRecord, paper_store
 
 # Grids each chapter reads, `{ds}` for every dataset of the profile, `{last}` for its last.
 CHAPTER_GRIDS = {
+    "intro": ["comparison-{ds}", "tune-{ds}", "shallow-{ds}", "ablation-{ds}"],
     "data": ["floors"],
     "main_results": ["floors", "main-{ds}", "budget-{ds}"],
     "ablation_dense": ["ablation-{ds}"],

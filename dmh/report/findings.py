@@ -1,0 +1,70 @@
+"""The intro's headline: mAP@all against code length for every method, and what the book
+finds, each sentence computed from the records and linked to its chapter."""
+from __future__ import annotations
+
+import pandas as pd
+
+from ..experiments.configs import FULL_DMH
+from ..experiments.profiles import get_profile
+from .ablations import ablation_frame, verdict_table
+from .comparison import deep_frame, shallow_frame, winners
+from .reading import dataset_records, shallow_records
+
+NAMES = {"lfw": "LFW", "pins": "Pins"}
+
+
+def headline_frame(profile) -> pd.DataFrame:
+    """One row per run: every deep method and every shallow method on pixels (the methods
+    that stand on their own), dataset, bits, seed, mAP@all."""
+    cols = ["dataset", "bits", "seed", "method", "map_all"]
+    deep = deep_frame(dataset_records("comparison", profile))[cols]
+    shallow = shallow_frame(shallow_records(profile))
+    df = pd.concat([deep, shallow[shallow.method.str.endswith("(pixels)")][cols]], ignore_index=True)
+    df["dataset"] = df["dataset"].map(NAMES)
+    return df
+
+
+def _against(df: pd.DataFrame, variant: str) -> str:
+    """`plain trunk 0.2290 vs 0.3069 on LFW (-9.4 seed std), ...` and what it adds up to."""
+    t = verdict_table(df, FULL_DMH)
+    t = t[t.variant == variant]
+    parts = [f"{r['variant mean']:.3f} vs {r['baseline mean']:.3f} on {r.dataset} "
+             + ("(one seed)" if r["in seed std"] != r["in seed std"] else
+                f"({r['in seed std']:+.1f} seed std)") for _, r in t.iterrows()]
+    worse = (t["in seed std"] < -2).sum()
+    better = (t["in seed std"] > 2).sum()
+    if t["in seed std"].isna().all():
+        verdict = "one seed per variant: no seed spread to judge by"
+    elif worse == len(t):
+        verdict = "DMH's choice is better beyond seed noise on every dataset"
+    elif better == len(t):
+        verdict = "the variant is better beyond seed noise on every dataset"
+    elif worse or better:
+        verdict = (f"beyond seed noise on {worse + better} of {len(t)} datasets "
+                   f"({'DMH' if worse else 'the variant'} ahead)")
+    else:
+        verdict = "no difference beyond seed noise"
+    return f"{variant}: " + ", ".join(parts) + f"; {verdict}"
+
+
+def findings(profile) -> list[str]:
+    """Markdown bullets: the dense trunk, the hash head, each loss term, the comparison."""
+    p = get_profile(profile)
+    ab = ablation_frame(p, None)
+    ab["dataset"] = ab["dataset"].map(NAMES)
+    out = [f"**Dense blocks** ([chapter](ablation_dense.html)): {_against(ab, 'plain trunk')}.",
+           f"**Conv + GAP hash head** ([chapter](ablation_head.html)): {_against(ab, 'FC hash head')}."]
+    losses = "; ".join(_against(ab, v) for v in ("softmax only", "softmax + center",
+                                                  "softmax + quantization"))
+    out.append(f"**Loss terms** ([chapter](ablation_losses.html)), each without a term against "
+               f"the full loss: {losses}.")
+    w = winners(headline_frame(p))
+    for ds, g in w.groupby("dataset", sort=False):
+        dmh = (g.winner == "DMH").sum()
+        top = g[g.bits == g.bits.max()].iloc[0]
+        out.append(f"**Against the baselines on {ds}** ([chapter](comparison.html)): DMH is first "
+                   f"at {dmh} of {len(g)} code lengths; at {int(top.bits)} bits {top.winner} "
+                   f"{top.winner_map:.3f} leads {top.runner_up} {top.runner_up_map:.3f}"
+                   + ("." if top.margin_over_std != top.margin_over_std else
+                      f" by {top.margin_over_std:.1f} seed std."))
+    return out
