@@ -76,3 +76,50 @@ def test_resume_with_other_threads_refused(easy_pickle, capsys):
                              "--batch-size", "32", "--model-kwargs", json.dumps(TINY), "--threads", "2",
                              "--lam", "0.1", "--mu", "0.05"],
                     "was trained with 1 threads: resume with --threads 1")
+
+
+def test_damaged_cache_is_named_and_decoded_again(tmp_path, monkeypatch, capsys):
+    """A flipped byte in a cached array would be a silent wrong result: it is caught by the
+    array's sha256, said, and the images are decoded again."""
+    import numpy as np
+
+    from dmh.data import load_dataset
+    from test_cli import _noisy_folder
+
+    monkeypatch.setenv("DMH_CACHE", str(tmp_path / "cache"))
+    folder = _noisy_folder(tmp_path / "faces", n_ids=2, per_id=3)
+    first = load_dataset(str(folder))
+    (cache,) = (tmp_path / "cache").glob("faces-*.npy")
+    data = bytearray(cache.read_bytes())
+    data[-5] ^= 0xFF
+    cache.write_bytes(bytes(data))
+    capsys.readouterr()
+    again = load_dataset(str(folder))
+    assert f"{cache}: cached array damaged" in capsys.readouterr().err
+    np.testing.assert_array_equal(again.images, first.images)
+    cache.write_bytes(cache.read_bytes()[:50])  # truncated: the same
+    np.testing.assert_array_equal(load_dataset(str(folder)).images, first.images)
+
+
+def test_full_disk_is_one_line(trained, easy_pickle, tmp_path, monkeypatch, capsys):
+    import errno
+
+    def full(*a, **k):
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "codes.npz"))
+
+    monkeypatch.setattr("dmh.core.atomic.atomic_write", full)
+    _one_line_error(capsys, ["encode", trained.name(), easy_pickle, "--out", str(tmp_path / "codes.npz")],
+                    "No space left on device")
+
+
+def test_strict_fails_on_a_bad_image_else_skips_and_says(trained, tmp_path, capsys):
+    from test_cli import _noisy_folder
+
+    folder = _noisy_folder(tmp_path / "faces", n_ids=2, per_id=3)
+    (folder / "person 1" / "notes.jpg").write_text("not an image")
+    out = tmp_path / "codes.npz"
+    assert main(["encode", trained.name(), str(folder), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "6 images, 1 skipped" in err and "notes.jpg" in err
+    _one_line_error(capsys, ["encode", trained.name(), str(folder), "--out", str(out), "--strict"],
+                    "notes.jpg")

@@ -27,6 +27,11 @@ def _run_argument(s: argparse.ArgumentParser) -> None:
     s.add_argument("--allow-partial", action="store_true", help="accept an unfinished run's checkpoint")
 
 
+def _strict_argument(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--strict", action="store_true", help="fail on the first image that cannot be "
+                   "used (default: skip it, and list every skipped file with its reason)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from ..experiments.grids import grid_help
     from ..experiments.profiles import PROFILES
@@ -47,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     config_options(s)
     s.add_argument("--device", default="cpu")
     s.add_argument("--no-resume", action="store_true", help="ignore an existing checkpoint")
+    _strict_argument(s)
     s.add_argument("--force", action="store_true", help="retrain even if a record exists")
     s.set_defaults(func=cmd_train)
     s = sub.add_parser("grid", help="run named grids of the paper (cached, resumable)",
@@ -73,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("images", help="lfw, pins, an identity folder or a DDH .pkl")
     s.add_argument("--out", required=True, help="output .npz (codes, labels, keys, identities, run)")
     s.add_argument("--features", action="store_true", help="also the float features (for --ties float)")
+    _strict_argument(s)
     s.set_defaults(func=cmd_encode)
     s = sub.add_parser("search", help="rank a folder of faces (or a saved index) by Hamming "
                        "distance to a photo")
@@ -81,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("images", nargs="?", help="the gallery: lfw, pins or an identity folder")
     s.add_argument("photo", nargs="?", help="query image file")
     s.add_argument("--index", help="a saved index (`dmh index build`): dmh search --index IDX PHOTO")
+    _strict_argument(s)
     s.add_argument("-k", type=int, default=10)
     s.add_argument("--codes", help="the gallery's saved codes (`dmh encode ... --features --out`)"
                    " instead of encoding the folder again")

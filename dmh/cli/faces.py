@@ -39,7 +39,7 @@ def cmd_encode(a) -> None:
     if Path(a.out).is_dir():
         raise ValueError(f"--out {a.out} is a folder: give a file name, e.g. {Path(a.out) / 'codes.npz'}")
     model, norm, cfg = trained(a.run, a.allow_partial)
-    fs = load_dataset(a.images, size=cfg.image_size)
+    fs = load_dataset(a.images, size=cfg.image_size, strict=a.strict)
     t = time.perf_counter()
     enc = encode(model, fs.images, norm)
     arrays = dict(codes=enc.codes, labels=fs.labels, keys=np.array(fs.keys),
@@ -67,7 +67,7 @@ def _gallery(a, model, norm, cfg):
         feats = z["features"] if "features" in z.files else None
         return z["codes"], feats, z["labels"], list(z["identities"]), list(z["keys"])
     t = time.perf_counter()
-    fs = load_dataset(a.images, size=cfg.image_size)
+    fs = load_dataset(a.images, size=cfg.image_size, strict=a.strict)
     enc = encode(model, fs.images, norm)
     print(f"encoded {len(fs)} gallery images in {time.perf_counter() - t:.1f} s (to reuse them: "
           f"`dmh encode {a.run} {a.images} --features --out codes.npz`, then --codes codes.npz)")

@@ -63,7 +63,8 @@ def _config_from_args(a) -> tuple[TrainConfig, str]:
     base, source = recipe(given.get("dataset", TrainConfig.dataset), given.get("method", "dmh"))
     cfg = TrainConfig(**(base | given))
     if cfg.dataset not in DATASETS and not cfg.data_checksum:  # key the run by the content
-        cfg = replace(cfg, data_checksum=load_dataset(cfg.dataset, size=cfg.image_size).checksum)
+        cfg = replace(cfg, data_checksum=load_dataset(cfg.dataset, size=cfg.image_size,
+                                                              strict=a.strict).checksum)
     return cfg, source
 
 

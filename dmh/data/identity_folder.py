@@ -175,17 +175,27 @@ def _read(path: Path) -> bytes | str:
         return f"unreadable: {e.strerror or e}"
 
 
-def _cached(cache_file: Path, n: int, shape: tuple) -> tuple[np.ndarray, dict[int, str]] | None:
-    """The cached array and its decode failures, or None when absent or inconsistent."""
+def _digest(images: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(images).tobytes()).hexdigest()
+
+
+def _cached(cache_file: Path, n: int, shape: tuple,
+            report: Callable[[str], None] | None) -> tuple[np.ndarray, dict[int, str]] | None:
+    """The cached array and its decode failures, or None when absent or inconsistent. The
+    array is checked against the sha256 written beside it; a damaged or unverifiable cache
+    is named and decoded again."""
     if not cache_file.exists():
         return None
     side = cache_file.with_suffix(".skipped.json")
     try:
         images = np.load(cache_file, allow_pickle=False)
         failed = {int(i): str(r) for i, r in json.loads(side.read_text())} if side.exists() else {}
+        ok = cache_file.with_suffix(".sha256").read_text().strip() == _digest(images)
     except (OSError, ValueError, TypeError):
-        return None  # a torn or foreign file: decode again
-    if images.shape != (n, *shape) or not all(0 <= i < n for i in failed):
+        ok = False  # a torn, foreign or unverifiable file
+    if not ok or images.shape != (n, *shape) or not all(0 <= i < n for i in failed):
+        if report is not None:
+            report(f"{cache_file}: cached array damaged or not verifiable; decoding the images again")
         return None
     return images, failed
 
@@ -221,7 +231,7 @@ def load_identity_folder(root: Path, *, name: str, crop: Crop, size: int = 32, c
     content = hashlib.sha256(b"".join(parts)).hexdigest()
     key = hashlib.sha256(f"{content}|{crop}|{size}|{channels}|{resample}|v1".encode()).hexdigest()[:24]
     cache_file = cache_root() / f"{name}-{size}px-{channels}c-{key}.npy"
-    hit = _cached(cache_file, len(items), (channels, size, size)) if use_cache else None
+    hit = _cached(cache_file, len(items), (channels, size, size), report) if use_cache else None
     if hit is None:
         images, failed = np.zeros((len(items), channels, size, size), dtype=np.uint8), {}
         for i, (path, blob) in enumerate(zip(paths, blobs)):
@@ -236,6 +246,7 @@ def load_identity_folder(root: Path, *, name: str, crop: Crop, size: int = 32, c
                 atomic_write(cache_file.with_suffix(".skipped.json"),
                              lambda f: json.dump(sorted(failed.items()), f))
             atomic_write(cache_file, lambda f: np.save(f, images), mode="wb")
+            atomic_write(cache_file.with_suffix(".sha256"), lambda f: f.write(_digest(images) + "\n"))
     else:
         images, failed = hit
     for i in sorted(failed):

@@ -109,9 +109,9 @@ def floors(datasets, bits, seed: int = 0) -> dict:
 
 
 def verdict(rec: RunRecord) -> str:
-    """One line comparing a run with random codes on the same queries and gallery, saying
-    plainly when it learned nothing (mAP under 2x the random floor, or fewer distinct gallery
-    codes than identities)."""
+    """One line comparing a run with the floors on the same queries and gallery (random codes,
+    LSH of the pixels), saying plainly when it learned nothing (mAP under 2x the random
+    floor, or fewer distinct gallery codes than identities)."""
     from ..run.checkpoint import load_trained
     from ..run.encode import encode
 
@@ -120,8 +120,12 @@ def verdict(rec: RunRecord) -> str:
     empty = np.zeros((1, 1), np.float32)
     floor = fit_and_score(RandomCodes(n_bits=cfg.bits, seed=cfg.seed), empty.repeat(len(gallery), 0),
                           empty.repeat(len(query), 0), gallery.labels, query.labels, cfg.bits)[0]["map_all"]
+    pixels = [s.images.reshape(len(s), -1).astype(np.float32) for s in (gallery, query)]
+    lsh = fit_and_score(LSH(n_bits=cfg.bits, seed=cfg.seed), *pixels, gallery.labels, query.labels,
+                        cfg.bits)[0]["map_all"]
     mean_ap = rec.metrics["map_all"]
-    line = f"{rec.split['part']} mAP@all {mean_ap:.4f} = {mean_ap / floor:.1f}x random codes ({floor:.4f})"
+    line = (f"{rec.split['part']} mAP@all {mean_ap:.4f} = {mean_ap / floor:.1f}x random codes "
+            f"({floor:.4f}), {mean_ap / lsh:.1f}x LSH of the pixels ({lsh:.4f})")
     distinct = None
     if checkpoint_path(cfg).is_file():
         model, norm, _ = load_trained(str(checkpoint_path(cfg)), allow_partial=True)
