@@ -28,7 +28,17 @@ def cmd_book(a) -> None:
             from ..experiments.runner import run_grids
 
             profile = "quick" if a.update_notebooks else a.profile
-            run_grids(chapter_grids(stems, profile), profile, workers=a.workers, log=_log("grids"))
+            names, t, work = chapter_grids(stems, profile), time.perf_counter(), []
+            log = _log("grids")
+
+            def said(line: str) -> None:  # only what was made: cached reads need no line each
+                if not (" 0 to train" in line or "cached" in line or line.startswith(("chose ", "weights of"))):
+                    work.append(line)
+                    log(line)
+
+            run_grids(names, profile, workers=a.workers, log=said)
+            print(f"grids: {len(names)} read by the chapters, ready in {time.perf_counter() - t:.1f} s"
+                  f"{'' if work else ' (all cached)'}", flush=True)
         if a.update_notebooks:
             update_notebooks(a.chapters, toc=a.toc)
         else:

@@ -22,8 +22,9 @@ from .tuning import choose
 def train_pool(configs: list[TrainConfig], store: Store, *, workers: int = 2,
                device: str = "cpu", log=print) -> None:
     """Train every config not stored yet, `workers` processes at a time."""
-    todo = list({c.name(): c for c in configs if not store.has_run(c)}.values())
-    log(f"{len(configs)} runs, {len(configs) - len(todo)} cached, {len(todo)} to train")
+    unique = {c.name(): c for c in configs}
+    todo = [c for c in unique.values() if not store.has_run(c)]
+    log(f"{len(unique)} runs, {len(unique) - len(todo)} cached, {len(todo)} to train")
     if not todo:
         return
     if workers <= 1:
@@ -65,8 +66,12 @@ def run_grids(names: list[str], profile: str | Profile = "paper", *, workers: in
                 train_pool([c], p.store, workers=1, device=device, log=log)
                 log(f"weights of {c.name()}: {ensure_checkpoint(c, p.store, device)}")
         elif g.job == "shallow":
-            recs = [shallow_run(s, p.store) for s in g.items(ds, p)]
-            log(f"{name}: {len(recs)} shallow records ({time.perf_counter() - t:.1f} s)")
+            specs = g.items(ds, p)
+            new = sum(not p.store.shallow_path(s.name()).exists() for s in specs)
+            for s in specs:
+                shallow_run(s, p.store)
+            log(f"{name}: {len(specs)} shallow records, {len(specs) - new} cached, {new} fitted "
+                f"({time.perf_counter() - t:.1f} s)")
         elif g.job == "floors":
             _floors(p, log)
 
