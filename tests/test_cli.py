@@ -1,6 +1,7 @@
 """The command line a newcomer uses: help, train on a tiny set, re-score it, encode and search
 a folder."""
 import json
+from dataclasses import replace
 import os
 from pathlib import Path
 
@@ -149,7 +150,7 @@ def test_changed_folder_is_a_new_run_and_split(tmp_path, monkeypatch, capsys):
             "--threads", "1", "--model-kwargs", json.dumps(TINY)]
     assert main(args) == 0
     first = capsys.readouterr().out.splitlines()[0].split(":")[0]
-    splits = sorted((tmp_path / "cache" / "splits").glob("faces-*"))
+    splits = sorted((tmp_path / "runs" / "splits").glob("faces-*"))
     (folder / "person 0" / "img 0.png").unlink()
     (folder / "person 0" / "img 1.png").rename(folder / "person 0" / "img 99.png")
     _noisy_folder(tmp_path / "more")
@@ -158,4 +159,29 @@ def test_changed_folder_is_a_new_run_and_split(tmp_path, monkeypatch, capsys):
     out = capsys.readouterr().out
     second = out.splitlines()[1].split(":")[0]
     assert second != first and "cached" not in out and "replaced the split" in out
-    assert len(list((tmp_path / "cache" / "splits").glob("faces-*"))) == len(splits) == 1
+    assert len(list((tmp_path / "runs" / "splits").glob("faces-*"))) == len(splits) == 1
+
+
+def test_train_defaults_are_the_recipe_and_shown(capsys):
+    """On lfw/pins the validation-chosen recipe (no training needed to check it); --help shows
+    every option's default; a run that learned nothing says so plainly."""
+    from dmh.cli import build_parser
+    from dmh.cli.runs import _config_from_args
+    from dmh.experiments.jobs import verdict
+    from dmh.run.store import paper_store
+
+    for ds, chosen in (("lfw", {"lr": 0.1, "lam": 0.1, "mu": 0.001}),
+                       ("pins", {"lr": 0.1, "lam": 0.01, "mu": 0.001})):
+        cfg, source = _config_from_args(build_parser().parse_args(["train", "--dataset", ds]))
+        assert {k: getattr(cfg, k) for k in chosen} == chosen and "validation-chosen" in source
+        assert cfg.epochs == {"lfw": 40, "pins": 10}[ds]
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for opt in ("--epochs", "--lam", "--mu", "--batch-size", "--threads", "--losses", "--trunk"):
+        assert opt in text
+    assert text.count("default") >= len(TrainConfig.__dataclass_fields__)
+    assert "0.001 on a folder, the paper's on lfw/pins" in text
+    rec = paper_store().all_runs()[0]
+    dead = replace(rec, metrics=rec.metrics | {"map_all": 0.001})
+    assert verdict(dead).startswith("LEARNED NOTHING: test mAP@all 0.0010 = 0.")

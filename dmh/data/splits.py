@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.atomic import write_json
-from ..core.paths import SPLITS_DIR, cache_root
+from ..core.paths import SPLITS_DIR, runs_root
 from .datasets import DATASETS, load_dataset
 from .faceset import FaceSet
 from .near_duplicates import near_duplicate_groups
@@ -78,14 +78,14 @@ def split_checksum(split: dict) -> str:
 
 
 def split_path(dataset: str, seed: int = 0, checksum: str | None = None) -> Path:
-    """lfw/pins: the committed split. Any other folder or pickle: a split in the cache named by
-    the data's content (`checksum`), so a changed folder gets a new split and two folders of
-    one name never share one."""
+    """lfw/pins: the committed split. Any other folder or pickle: a split in the user's runs
+    folder (`$DMH_RUNS/splits`) named by the data's content (`checksum`), so a changed folder
+    gets a new split and two folders of one name never share one."""
     if dataset in DATASETS:
         return SPLITS_DIR / f"{dataset}-closed-seed{seed}.json"
     if not checksum:
         raise ValueError(f"the split of {dataset} is named by its content: pass its checksum")
-    return cache_root() / "splits" / f"{Path(dataset).name}-{checksum[:12]}-closed-seed{seed}.json"
+    return runs_root() / "splits" / f"{Path(dataset).name}-{checksum[:12]}-closed-seed{seed}.json"
 
 
 def _drop_stale_splits(dataset: str, seed: int, keep: Path, log=print) -> None:
