@@ -27,6 +27,9 @@ class TrainConfig:
         threads: torch CPU threads (results are bit-identical for a fixed seed and thread count).
         method: `dmh` (others come with the comparison chapter).
         method_kwargs: a method's own hyperparameters (margins, weights of other losses).
+        sampler: `random` (a permutation cut into batches) or `pk<K>` (identity-balanced:
+            batch_size // K identities x K images; `dmh.run.batches`). Stored only when not
+            `random`, so the keys of earlier runs stay as they were.
         data_checksum: for a folder or pickle, the content checksum of its images (`dmh train`
             sets it), so a run is keyed by its data, not its path; empty for lfw/pins, whose
             committed splits pin their content (and then not stored, so keys stay as they were).
@@ -55,6 +58,7 @@ class TrainConfig:
     method: str = "dmh"
     method_kwargs: dict = field(default_factory=dict)
     data_checksum: str = ""
+    sampler: str = "random"
 
     def __post_init__(self) -> None:
         for name in ("bits", "epochs", "batch_size", "threads", "image_size"):
@@ -63,6 +67,12 @@ class TrainConfig:
                 raise ValueError(f"{name} must be a whole number >= 1, got {value!r}")
         if not self.lr > 0:
             raise ValueError(f"lr must be > 0, got {self.lr!r}")
+        s = self.sampler
+        k = int(s[2:]) if s.startswith("pk") and s[2:].isdigit() else 0
+        if s != "random" and (k < 2 or self.batch_size % k or self.batch_size // k < 2):
+            raise ValueError(f"sampler must be 'random' or 'pk<K>' (K >= 2 images per identity, "
+                             f"batch_size a multiple of K holding >= 2 identities), got {s!r} "
+                             f"with batch_size {self.batch_size}")
         if self.eval_split not in ("val", "test"):
             raise ValueError(f"eval_split must be 'val' or 'test', got {self.eval_split!r}")
         unknown = set(self.losses) - {"softmax", "center", "quantization"}
@@ -74,8 +84,9 @@ class TrainConfig:
     def to_dict(self) -> dict:
         d = asdict(self)
         d["losses"] = list(self.losses)
-        if not d["data_checksum"]:
-            del d["data_checksum"]
+        for name, default in (("data_checksum", ""), ("sampler", "random")):
+            if d[name] == default:  # fields added later: absent from earlier runs' keys
+                del d[name]
         return d
 
     @classmethod

@@ -73,6 +73,17 @@ def comparison_configs(dataset: str, p: Profile) -> list[TrainConfig]:
             for m in METHODS for k in p.bits for s in seeds_at(p, k)]
 
 
+PAIRWISE_METHODS = ("dsh", "dpsh", "hashnet")
+
+
+def sampler_configs(dataset: str, p: Profile) -> list[TrainConfig]:
+    """The pairwise baselines on validation with identity-balanced batches (16 people x 4
+    photos) next to their random-batch runs (the tune grid's, or the defaults'): do they learn
+    once a batch holds same-person pairs?"""
+    return [replace(method_config(m, dataset, p, bits=p.longest, seed=p.seeds[0], eval_split="val"),
+                    sampler=s) for m in PAIRWISE_METHODS for s in ("random", "pk4")]
+
+
 def examples_configs(dataset: str, p: Profile) -> list[TrainConfig]:
     """The run whose weights the retrieval-examples chapter shows: DMH, longest code, first seed."""
     return [method_config("dmh", dataset, p, bits=p.longest, seed=p.seeds[0])]

@@ -35,6 +35,7 @@ GRIDS = {
                      True, "one-change variants of DMH at the longest code"),
     "budget": Grid("deep", C.budget_configs, True, "DMH at 0.5/1/2x the epochs, on validation"),
     "comparison": Grid("deep", C.comparison_configs, True, "every deep method, equal budget"),
+    "sampler": Grid("deep", C.sampler_configs, True, "pairwise baselines with P x K batches, validation"),
     "examples": Grid("checkpoint", C.examples_configs, True, "the weights the examples chapter shows"),
     "shallow": Grid("shallow", C.shallow_specs, True, "LSH/PCAH/ITQ/SH/SDH on pixels and DMH's trunk"),
     "floors": Grid("floors", lambda ds, p: [], False, "random codes and pixel LSH (every dataset)"),

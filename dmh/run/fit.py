@@ -15,6 +15,7 @@ from ..data import load_protocol
 from ..data.faceset import FaceSet
 from ..methods import create_method
 from .checkpoint import read_checkpoint, save_checkpoint
+from .batches import epoch_batches
 from .encode import Normalizer
 from .store import checkpoint_path
 
@@ -120,13 +121,13 @@ def fit(cfg: TrainConfig, train_fs: FaceSet, *, resume: bool = True, progress: b
         # One generator per epoch, seeded from (seed, epoch): a resumed run replays the
         # same batches and augmentations without saving RNG state.
         gen = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch)
-        order = torch.randperm(n, generator=gen)
+        batches = epoch_batches(cfg.sampler, labels, cfg.batch_size, gen)
         model.train()
         sums: dict[str, float] = {}
-        bar = tqdm(range(steps_per_epoch), desc=f"{cfg.name()} epoch {epoch + 1}/{cfg.epochs}",
+        bar = tqdm(range(len(batches)), desc=f"{cfg.name()} epoch {epoch + 1}/{cfg.epochs}",
                    disable=not progress, leave=False)
         for it in bar:
-            idx = order[it * cfg.batch_size:(it + 1) * cfg.batch_size]
+            idx = batches[it]
             xb, yb = prepare_batch(images, labels, idx, norm, gen if cfg.augment else None, device)
             step = epoch * steps_per_epoch + it
             for g in opt.param_groups:
