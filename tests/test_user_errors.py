@@ -64,7 +64,7 @@ def test_damaged_files_named(trained, easy_pickle, tmp_path, monkeypatch, capsys
     _one_line_error(capsys, ["evaluate", trained.name()], str(ckpt), "checksum mismatch")
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
-    monkeypatch.setenv("DMH_CACHE", str(blocker / "cache"))
+    monkeypatch.setenv("DMH_RUNS", str(blocker / "runs"))  # where a folder's split goes
     _one_line_error(capsys, ["split", easy_pickle], "a-file")
 
 

@@ -32,6 +32,12 @@ def _strict_argument(s: argparse.ArgumentParser) -> None:
                    "used (default: skip it, and list every skipped file with its reason)")
 
 
+def _align_argument(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--align", action="store_true", help="detect the largest face of every photo "
+                   "and align it on 5 landmarks (dlib), for real photos rather than face crops; "
+                   "photos without a usable face are skipped and listed (--strict: fail)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from ..experiments.grids import grid_help
     from ..experiments.profiles import PROFILES
@@ -80,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True, help="output .npz (codes, labels, keys, identities, run)")
     s.add_argument("--features", action="store_true", help="also the float features (for --ties float)")
     _strict_argument(s)
+    _align_argument(s)
     s.set_defaults(func=cmd_encode)
     s = sub.add_parser("search", help="rank a folder of faces (or a saved index) by Hamming "
                        "distance to a photo")
@@ -89,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("photo", nargs="?", help="query image file")
     s.add_argument("--index", help="a saved index (`dmh index build`): dmh search --index IDX PHOTO")
     _strict_argument(s)
+    _align_argument(s)
     s.add_argument("-k", type=int, default=10)
     s.add_argument("--codes", help="the gallery's saved codes (`dmh encode ... --features --out`)"
                    " instead of encoding the folder again")
@@ -119,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
-    except (OSError, ValueError, KeyError) as e:  # OSError: unreadable, read-only, disk full
+    # OSError: unreadable, read-only, disk full; ImportError: --align without dlib installed
+    except (OSError, ValueError, KeyError, ImportError) as e:
         print(f"dmh {args.command}: error: {e}", file=sys.stderr)
         return 2
     return 0

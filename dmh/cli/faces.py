@@ -28,22 +28,36 @@ def cmd_pack(a) -> None:
         print(f"{name}: {len(fs)} images -> {path} ({path.stat().st_size / 2**20:.1f} MiB)")
 
 
+def _faces(a, size: int):
+    """The FaceSet of `a.images`: as cropped by its loader, or detected and aligned (--align)."""
+    if not a.align:
+        from ..data import load_dataset
+
+        return load_dataset(a.images, size=size, strict=a.strict)
+    if Path(a.images).suffix in (".pkl", ".pickle"):
+        raise ValueError(f"--align takes lfw, pins or a folder of photos, not {a.images}: a DDH "
+                         f"pickle holds face crops already")
+    from ..data.faces import load_aligned_folder
+
+    return load_aligned_folder(a.images, size, strict=a.strict)
+
+
 def cmd_encode(a) -> None:
     import numpy as np
 
     from ..core.atomic import atomic_write
-    from ..data import load_dataset
     from ..run.encode import encode
     from .runs import trained
 
     if Path(a.out).is_dir():
         raise ValueError(f"--out {a.out} is a folder: give a file name, e.g. {Path(a.out) / 'codes.npz'}")
     model, norm, cfg = trained(a.run, a.allow_partial)
-    fs = load_dataset(a.images, size=cfg.image_size, strict=a.strict)
+    fs = _faces(a, cfg.image_size)
     t = time.perf_counter()
     enc = encode(model, fs.images, norm)
     arrays = dict(codes=enc.codes, labels=fs.labels, keys=np.array(fs.keys),
-                  identities=np.array(fs.identities), n_bits=cfg.bits, run=cfg.name())
+                  identities=np.array(fs.identities), n_bits=cfg.bits, run=cfg.name(),
+                  aligned=a.align)
     if a.features:
         arrays["features"] = enc.features
     atomic_write(Path(a.out), lambda f: np.savez(f, **arrays), mode="wb")
@@ -56,7 +70,6 @@ def _gallery(a, model, norm, cfg):
     (`--codes`, made by `dmh encode`) or the folder encoded now."""
     import numpy as np
 
-    from ..data import load_dataset
     from ..run.encode import encode
 
     if a.codes:
@@ -64,10 +77,14 @@ def _gallery(a, model, norm, cfg):
         if str(z["run"]) != cfg.name():
             raise ValueError(f"{a.codes} holds codes of run {z['run']}, not {cfg.name()}: "
                              f"encode the gallery with this run (`dmh encode {a.run} ...`)")
+        saved = bool(z["aligned"]) if "aligned" in z.files else False
+        if saved != a.align:
+            raise ValueError(f"{a.codes} holds codes of {'aligned faces' if saved else 'crops'}: "
+                             f"search {'with' if saved else 'without'} --align, or encode again")
         feats = z["features"] if "features" in z.files else None
         return z["codes"], feats, z["labels"], list(z["identities"]), list(z["keys"])
     t = time.perf_counter()
-    fs = load_dataset(a.images, size=cfg.image_size, strict=a.strict)
+    fs = _faces(a, cfg.image_size)
     enc = encode(model, fs.images, norm)
     print(f"encoded {len(fs)} gallery images in {time.perf_counter() - t:.1f} s (to reuse them: "
           f"`dmh encode {a.run} {a.images} --features --out codes.npz`, then --codes codes.npz)")
@@ -89,13 +106,20 @@ def cmd_search(a) -> None:
     if not Path(a.photo).is_file() or Path(a.photo).stat().st_size == 0:
         raise ValueError(f"query photo {a.photo}: not a file, or empty; give an image file")
     model, norm, cfg = trained(a.run, a.allow_partial)
-    gcodes, gfeats, labels, identities, keys = _gallery(a, model, norm, cfg)
-    # the query photo gets the gallery's crop: a named dataset's, else the whole image
+    # the query first (a photo without a face fails before the gallery is encoded); it
+    # gets the gallery's crop: a named dataset's, else the whole image
     crop = DATASETS[a.images].crop if a.images in DATASETS else Crop()
-    try:
-        face = decode_face(Path(a.photo).read_bytes(), crop, cfg.image_size)
-    except ValueError as e:
-        raise ValueError(f"query photo {a.photo}: {e}") from None
+    if a.align:  # the query's largest face, aligned like the gallery
+        from ..data.faces import faces_from_photo
+
+        (face, box), = faces_from_photo(a.photo, cfg.image_size, strict=True)[:1]
+        print(f"query face: box {box} (left, top, right, bottom) in {a.photo}")
+    else:
+        try:
+            face = decode_face(Path(a.photo).read_bytes(), crop, cfg.image_size)
+        except ValueError as e:
+            raise ValueError(f"query photo {a.photo}: {e}") from None
+    gcodes, gfeats, labels, identities, keys = _gallery(a, model, norm, cfg)
     q = encode(model, face[None], norm)
     use_float = a.ties == "float" and gfeats is not None
     t = top_k(q.codes, gcodes, a.k, seed=a.seed, qfeature=q.features[0] if use_float else None,
