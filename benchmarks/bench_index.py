@@ -2,11 +2,23 @@
 
     python benchmarks/bench_index.py [--sizes 1e4 1e5 1e6] [--n-bits 48]
         [--codes codes.npz | --bit-probs P1,P2,...] [--query-flip F] [--backends flat hash
-        multihash milvus] [--threads 1] [--budget 2] [--json out.json]
+        multihash milvus] [--no-reference] [--threads 1] [--budget 2] [--json out.json]
 
-10^4..10^6 take about 30 s + 2 min on 2 shared cores; `--sizes 1e7` works (about 6 GB of
-memory at peak, Milvus Lite's 1,000-query batches take minutes: `--backends milvus
---queries 100` apart keeps it short).
+10^4..10^6 take about 3 min on 2 shared cores; `--sizes 1e7 --backends flat hash multihash`
+about 16 min and 5 GB of memory at peak; Milvus Lite's 1,000-query batches take minutes at
+10^7: `--backends milvus --queries 100 --no-reference` apart takes about 1 min.
+
+The book's chapter "Retrieval at scale" (notebooks/scale.ipynb, dmh.report.scale) reads
+the records committed as results/bench/index-*.json, made from the 48-bit codes of the
+paper's Pins run:
+
+    dmh index build dmh-pins-48b-s0-test-87ea53bc53 pins --out pins48.npz
+    python benchmarks/bench_index.py --codes pins48.npz --sizes 1e4 1e5 1e6 \
+        --json results/bench/index-1e4-1e6.json
+    python benchmarks/bench_index.py --codes pins48.npz --sizes 1e7 \
+        --backends flat hash multihash --json results/bench/index-1e7.json
+    python benchmarks/bench_index.py --codes pins48.npz --sizes 1e7 --backends milvus \
+        --queries 100 --no-reference --json results/bench/index-1e7-milvus.json
 
 Real-looking codes. Bit k of every gallery code is 1 with probability p[k], independently.
 p is given (--bit-probs, K values) or estimated from real codes (--codes: the `.npz` of
@@ -32,11 +44,17 @@ signs times uniform magnitudes, standing in for the hash layer's outputs), the m
 a 128-d float embedding, and the memory-bandwidth bound of one exhaustive scan: bytes
 scanned / read bandwidth, measured in this run by summing a 512 MiB array (one thread,
 like one query's scan in faiss).
+
+The record (--json) holds the rows (each with its `kind` and batch size `queries`), the
+run's arguments, bit probabilities, query flip rate, read bandwidth, this machine's RAM,
+and, when --codes is a `dmh index build` file, which index it was and its bytes per face
+of each stored array (codes, ids, labels, keys): what a real index holds besides codes.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import tempfile
 import time
@@ -63,6 +81,22 @@ def bit_probs_from(args) -> tuple[np.ndarray, float | None]:
     if args.bit_probs:
         return np.array([float(x) for x in args.bit_probs.split(",")]), None
     return np.full(args.n_bits, 0.5), None
+
+
+def codes_source(path: str) -> tuple[dict, dict]:
+    """(what the --codes file is, its bytes per face of each stored array)."""
+    with np.load(path, allow_pickle=False) as z:
+        arrays = {name: z[name].nbytes for name in z.files if name != "header"}
+        header = json.loads(z["header"].tobytes()) if "header" in z.files else {}
+        count = len(z["codes"])
+    source = dict(file=Path(path).name, count=count,
+                  **{k: header[k] for k in ("format", "run", "config_name", "n_bits", "sha256")
+                     if k in header})
+    return source, {name: nbytes / count for name, nbytes in arrays.items()}
+
+
+def machine_ram_bytes() -> int:
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
 def same_identity_flip(bits: np.ndarray, labels: np.ndarray, pairs: int = 20000) -> float:
@@ -121,10 +155,13 @@ def latencies(search, queries, k, args):
                 qps=args.queries / pct(batch, 50), n_single=len(single), n_batches=len(batch)), out
 
 
-def recall(d, i, d_exact, i_exact) -> tuple[float, float]:
+def recall(d, i, d_exact, i_exact) -> dict:
+    """Tie-aware recall (ranks whose distance is the exact one's), recall by id, and the
+    share of queries whose ranking (ids and distances, in order) is the exhaustive one."""
     tie_aware = float((d == d_exact).mean())
     by_id = float(np.mean([len(np.intersect1d(a[a >= 0], b)) / len(b) for a, b in zip(i, i_exact)]))
-    return tie_aware, by_id
+    same = float(np.mean(np.all((d == d_exact) & (i == i_exact), axis=1)))
+    return dict(recall=tie_aware, recall_id=by_id, exact_match=same)
 
 
 def configs(kinds: list[str], n: int, n_bits: int, tmp: Path) -> list[tuple[str, str, dict]]:
@@ -168,8 +205,8 @@ def raw_flat_rows(gallery, queries, args, width, n):
         q = pad_codes(queries, w)
         for k in args.k:
             timing, _ = latencies(index.search, q, k, args)
-            rows.append(dict(n=n, backend=f"faiss flat raw {w} B", k=k, build_s=build,
-                             bytes_per_face=w, **timing))
+            rows.append(dict(n=n, backend=f"faiss flat raw {w} B", kind="flat raw", k=k,
+                             queries=args.queries, build_s=build, bytes_per_face=w, **timing))
     return rows
 
 
@@ -177,18 +214,21 @@ def float_rows(gallery, queries, args, n, rng):
     """faiss IndexFlatIP over 48-d float features with the codes' signs."""
     import faiss
 
-    def feats(codes):
-        signs = np.unpackbits(codes, axis=1, count=args.n_bits).astype(np.float32) * 2 - 1
-        return signs * rng.uniform(0.05, 1, signs.shape).astype(np.float32)
+    def feats(codes, chunk=1_000_000):  # in chunks: 10^7 faces stay at 2 GB of features
+        out = np.empty((len(codes), args.n_bits), np.float32)
+        for s in range(0, len(codes), chunk):
+            signs = np.unpackbits(codes[s:s + chunk], axis=1, count=args.n_bits).astype(np.float32)
+            out[s:s + chunk] = (signs * 2 - 1) * rng.uniform(0.05, 1, signs.shape).astype(np.float32)
+        return out
 
     fg, fq = feats(gallery), feats(queries)
     t = time.perf_counter()
     index = faiss.IndexFlatIP(args.n_bits)
     index.add(fg)
     build = time.perf_counter() - t
-    return [dict(n=n, backend=f"faiss IndexFlatIP {args.n_bits}-d float32", k=k, build_s=build,
-                 bytes_per_face=4 * args.n_bits, **latencies(index.search, fq, k, args)[0])
-            for k in args.k]
+    return [dict(n=n, backend=f"faiss IndexFlatIP {args.n_bits}-d float32", kind="float", k=k,
+                 queries=args.queries, build_s=build, bytes_per_face=4 * args.n_bits,
+                 **latencies(index.search, fq, k, args)[0]) for k in args.k]
 
 
 def bench_size(n: int, p: np.ndarray, flip: float, args, bandwidth: float) -> list[dict]:
@@ -197,7 +237,7 @@ def bench_size(n: int, p: np.ndarray, flip: float, args, bandwidth: float) -> li
     queries = perturb(gallery[rng.integers(0, n, max(args.queries, args.single))], args.n_bits,
                       flip, rng)
     width = fast_width(gallery.shape[1])
-    rows = raw_flat_rows(gallery, queries, args, width, n)
+    rows = [] if args.no_reference else raw_flat_rows(gallery, queries, args, width, n)
     exact = open_backend("flat", args.n_bits)
     exact.add(gallery)
     truth = exact.search(queries[:args.queries], max(args.k))
@@ -212,24 +252,35 @@ def bench_size(n: int, p: np.ndarray, flip: float, args, bandwidth: float) -> li
             size = bytes_per_face(kind, backend, n, tmp)
             for k in args.k:
                 timing, (d, i) = latencies(backend.search, queries, k, args)
-                row = dict(n=n, backend=label, k=k, build_s=build, bytes_per_face=size, **timing)
+                row = dict(n=n, backend=label, kind=kind, k=k, queries=args.queries,
+                           build_s=build, bytes_per_face=size, **timing)
+                if kind in ("hash", "multihash"):
+                    row["options"] = opts
                 if not backend.exact or kind == "milvus":
-                    row["recall"], row["recall_id"] = recall(d, i, truth[0][:, :k], truth[1][:, :k])
+                    row |= recall(d, i, truth[0][:, :k], truth[1][:, :k])
+                if kind == "flat":  # how far the k-th neighbour is (reach of a hash table)
+                    kth = truth[0][:, k - 1]
+                    row["kth_distance"] = {f"p{q}": float(np.percentile(kth, q)) for q in (10, 50, 90)}
                 rows.append(row)
             if kind in ("flat", "multihash", "milvus"):
                 timing, found = latencies(backend.search_radius, queries, args.radius, args)
-                same = np.mean([np.array_equal(a[1], b[1]) for a, b in zip(found, truth_r)])
-                rows.append(dict(n=n, backend=label, k=f"r<={args.radius}", build_s=build,
-                                 bytes_per_face=size, recall=float(same), **timing))
+                same = float(np.mean([np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+                                      for a, b in zip(found, truth_r)]))
+                rows.append(dict(n=n, backend=label, kind=kind, k=f"r<={args.radius}",
+                                 queries=args.queries, build_s=build, bytes_per_face=size,
+                                 recall=same, exact_match=same, **timing))
+            print(f"  n={n} {label}: {time.perf_counter() - t:.0f} s", flush=True)
             if kind == "milvus":
                 backend.close()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    if args.no_reference:
+        return rows
     rows += float_rows(gallery, queries, args, n, rng)
     for row in rows:  # exhaustive scans: the bytes of every gallery row, read once
         if row["backend"].startswith(("faiss flat raw", "faiss IndexFlatIP")) or row["backend"] == "flat":
             row["scan_bound_ms"] = row["bytes_per_face"] * n / bandwidth * 1e3
-    rows.append(dict(n=n, backend="128-d float32 embedding (memory only)", k="-",
+    rows.append(dict(n=n, backend="128-d float32 embedding (memory only)", kind="embedding", k="-",
                      bytes_per_face=512, memory_mib=512 * n / 2**20,
                      scan_bound_ms=512 * n / bandwidth * 1e3))
     return rows
@@ -263,6 +314,8 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3, help="batches timed")
     ap.add_argument("--budget", type=float, default=2.0,
                     help="seconds after which a timing stops taking samples")
+    ap.add_argument("--no-reference", action="store_true",
+                    help="skip the reference rows (faiss flat raw, float search, 128-d memory)")
     ap.add_argument("--threads", type=int, default=1, help="faiss OpenMP threads")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", type=Path, help="write the record here")
@@ -286,10 +339,12 @@ def main() -> None:
         print(f"n={n}: {time.perf_counter() - t:.0f} s", flush=True)
     print(table(rows))
     if args.json:
+        source, layout = codes_source(args.codes) if args.codes else (None, None)
         record = dict(provenance=provenance(threads=args.threads), faiss=faiss.__version__,
                       args={k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
                       bit_probs=p.tolist(), query_flip=flip, read_bandwidth_bytes_s=bandwidth,
-                      rows=rows)
+                      machine_ram_bytes=machine_ram_bytes(), codes_source=source,
+                      index_bytes_per_face=layout, rows=rows)
         args.json.write_text(json.dumps(record, indent=1))
         print(f"wrote {args.json}")
 

@@ -20,6 +20,7 @@ CHAPTER_GRIDS = {
     "ablation_losses": ["ablation-{ds}", "tune-{ds}", "sensitivity-{ds}"],
     "retrieval_examples": ["examples-{last}"],
     "comparison": ["comparison-{ds}", "tune-{ds}", "shallow-{ds}"],
+    "scale": [],
 }
 
 
