@@ -97,17 +97,22 @@ def _drop_stale_splits(dataset: str, seed: int, keep: Path, log=print) -> None:
             log(f"{dataset}: its images changed; replaced the split {old.name} by {keep.name}")
 
 
-def read_split(path: Path) -> dict:
+def read_checked(path: Path, required, checksum, fix: str) -> dict:
+    """A split file whose `required` keys are there and whose `split_checksum` matches
+    `checksum(split)`; else a one-line error naming the file and `fix`."""
     try:
         split = json.loads(Path(path).read_text())
     except (OSError, ValueError) as e:
-        raise ValueError(f"cannot read split file {path}: {e}; regenerate it with "
-                         f"`dmh split DATASET`") from e
-    missing = [p for p in PARTS if p not in split]
-    if missing or split.get("split_checksum") != split_checksum(split):
+        raise ValueError(f"cannot read split file {path}: {e}; regenerate it with {fix}") from e
+    missing = [p for p in required if p not in split]
+    if missing or split.get("split_checksum") != checksum(split):
         raise ValueError(f"split file {path} is incomplete or edited (missing {missing} or checksum "
-                         f"mismatch); regenerate it with `dmh split DATASET`")
+                         f"mismatch); regenerate it with {fix}")
     return split
+
+
+def read_split(path: Path) -> dict:
+    return read_checked(path, PARTS, split_checksum, "`dmh split DATASET`")
 
 
 def apply_split(fs: FaceSet, split: dict) -> dict[str, FaceSet]:
