@@ -30,6 +30,9 @@ class TrainConfig:
         sampler: `random` (a permutation cut into batches) or `pk<K>` (identity-balanced:
             batch_size // K identities x K images; `dmh.run.batches`). Stored only when not
             `random`, so the keys of earlier runs stay as they were.
+        protocol: `closed` (queries of trained people, the paper's protocol) or an open-set
+            protocol of `data/splits/` (`open-lfw`, `open-pins`, `cross-pins-lfw`,
+            `cross-lfw-pins`: queries of people never trained on). Stored only when not closed.
         data_checksum: for a folder or pickle, the content checksum of its images (`dmh train`
             sets it), so a run is keyed by its data, not its path; empty for lfw/pins, whose
             committed splits pin their content (and then not stored, so keys stay as they were).
@@ -59,6 +62,7 @@ class TrainConfig:
     method_kwargs: dict = field(default_factory=dict)
     data_checksum: str = ""
     sampler: str = "random"
+    protocol: str = "closed"
 
     def __post_init__(self) -> None:
         for name in ("bits", "epochs", "batch_size", "threads", "image_size"):
@@ -73,6 +77,10 @@ class TrainConfig:
             raise ValueError(f"sampler must be 'random' or 'pk<K>' (K >= 2 images per identity, "
                              f"batch_size a multiple of K holding >= 2 identities), got {s!r} "
                              f"with batch_size {self.batch_size}")
+        if self.protocol != "closed" and (not self.protocol.startswith(("open-", "cross-"))
+                                          or self.eval_split != "test"):
+            raise ValueError(f"protocol must be 'closed' or an open/cross protocol of data/splits "
+                             f"(scored on test), got {self.protocol!r} with eval_split {self.eval_split!r}")
         if self.eval_split not in ("val", "test"):
             raise ValueError(f"eval_split must be 'val' or 'test', got {self.eval_split!r}")
         unknown = set(self.losses) - {"softmax", "center", "quantization"}
@@ -84,7 +92,7 @@ class TrainConfig:
     def to_dict(self) -> dict:
         d = asdict(self)
         d["losses"] = list(self.losses)
-        for name, default in (("data_checksum", ""), ("sampler", "random")):
+        for name, default in (("data_checksum", ""), ("sampler", "random"), ("protocol", "closed")):
             if d[name] == default:  # fields added later: absent from earlier runs' keys
                 del d[name]
         return d
@@ -108,4 +116,6 @@ class TrainConfig:
 
     def name(self) -> str:
         ds = self.dataset.rstrip("/").split("/")[-1].replace(" ", "_")
+        if self.protocol != "closed":
+            ds = self.protocol
         return f"{self.method}-{ds}-{self.bits}b-s{self.seed}-{self.eval_split}-{self.key()}"

@@ -84,6 +84,20 @@ def sampler_configs(dataset: str, p: Profile) -> list[TrainConfig]:
                     sampler=s) for m in PAIRWISE_METHODS for s in ("random", "pk4")]
 
 
+# Open-set grids by the dataset retrieved on: `open-<ds>` trains on <ds>'s other people,
+# `cross-<ds>` on the other dataset (protocol files in data/splits/).
+OPEN = {"open": {"lfw": ("lfw", "open-lfw"), "pins": ("pins", "open-pins")},
+        "cross": {"lfw": ("pins", "cross-pins-lfw"), "pins": ("lfw", "cross-lfw-pins")}}
+
+
+def open_configs(kind: str, dataset: str, p: Profile) -> list[TrainConfig]:
+    """DMH at the longest code, every seed, on the open protocol that retrieves on `dataset`
+    (trained with the training dataset's recipe)."""
+    train_on, protocol = OPEN[kind][dataset]
+    return [method_config("dmh", train_on, p, bits=p.longest, seed=s, protocol=protocol)
+            for s in p.seeds]
+
+
 def examples_configs(dataset: str, p: Profile) -> list[TrainConfig]:
     """The run whose weights the retrieval-examples chapter shows: DMH, longest code, first seed."""
     return [method_config("dmh", dataset, p, bits=p.longest, seed=p.seeds[0])]

@@ -21,7 +21,15 @@ from .store import checkpoint_path
 
 
 def protocol_parts(cfg: TrainConfig) -> tuple[FaceSet, FaceSet, FaceSet, dict]:
-    """(train, query, gallery, split): `val` tunes on training images only."""
+    """(train, query, gallery, split): `val` tunes on training images only; an open or cross
+    protocol trains on its people and retrieves among others."""
+    if cfg.protocol != "closed":
+        from ..data.open_splits import load_open_protocol
+
+        parts, split = load_open_protocol(cfg.protocol, size=cfg.image_size, seed=cfg.split_seed)
+        record = {"dataset": cfg.protocol, "split_checksum": split["split_checksum"],
+                  "data_checksum": split["views"]["gallery"]["data_checksum"]}
+        return parts["train"], parts["query"], parts["gallery"], record
     parts, split = load_protocol(cfg.dataset, seed=cfg.split_seed, size=cfg.image_size)
     if cfg.data_checksum and cfg.data_checksum != split["data_checksum"]:
         raise ValueError(f"{cfg.dataset}: its images changed since run {cfg.name()} was configured "

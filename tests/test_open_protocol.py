@@ -1,0 +1,32 @@
+"""Runs on people the model never saw: a config names its open protocol, the loop trains on
+the protocol's training people and scores among the others."""
+import pytest
+
+from conftest import real_data_or_skip
+from dmh.core.config import TrainConfig
+from dmh.experiments.grids import parse
+from dmh.experiments.profiles import get_profile
+from dmh.run.fit import protocol_parts
+
+
+def test_open_protocol_config():
+    assert TrainConfig().key() == "77a1bca779" and "protocol" not in TrainConfig().to_dict()
+    cfg = TrainConfig(dataset="pins", protocol="open-pins")
+    assert cfg.name().startswith("dmh-open-pins-48b-s0-test-") and cfg.key() != TrainConfig().key()
+    for bad in ({"protocol": "closed-ish"}, {"protocol": "open-pins", "eval_split": "val"}):
+        with pytest.raises(ValueError, match="protocol"):
+            TrainConfig(**bad)
+    p = get_profile("paper")
+    grid, ds = parse("cross-pins", p)
+    cfgs = grid.items(ds, p)  # retrieve on pins, trained on LFW with LFW's recipe
+    assert [c.seed for c in cfgs] == [0, 1, 2]
+    assert {(c.dataset, c.protocol, c.epochs) for c in cfgs} == {("lfw", "cross-lfw-pins", 40)}
+
+
+def test_open_pins_parts_share_no_person():
+    real_data_or_skip("pins")
+    train, query, gallery, split = protocol_parts(TrainConfig(dataset="pins", protocol="open-pins"))
+    assert (len(train), len(query), len(gallery)) == (11635, 175, 5724)
+    names = lambda fs: {fs.identities[i] for i in set(fs.labels.tolist())}  # noqa: E731
+    assert not names(train) & names(query) and names(query) <= names(gallery)
+    assert split["dataset"] == "open-pins" and len(split["split_checksum"]) == 64
