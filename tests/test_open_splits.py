@@ -46,14 +46,15 @@ def _names(fs, ix):
     return {fs.identities[fs.labels[i]] for i in ix}
 
 
+def _counts(s) -> dict:
+    """{part: (identities, images)} of a split's counts."""
+    return {k: (v["identities"], v["images"]) for k, v in s["counts"].items()}
+
+
 def test_open_by_count_hand_counts(by_count):
     fs = by_count
     s = make_open_split_by_count(fs, dataset="faces", train_min=4, seed=0)
-    c = s["counts"]
-    assert (c["train"]["identities"], c["train"]["images"]) == (2, 9)
-    assert (c["query"]["identities"], c["query"]["images"]) == (2, 2)
-    assert (c["gallery"]["identities"], c["gallery"]["images"]) == (5, 7)
-    assert (c["distractors"]["identities"], c["distractors"]["images"]) == (3, 4)
+    assert _counts(s) == {"train": (2, 9), "query": (2, 2), "gallery": (5, 7), "distractors": (3, 4)}
     assert s["identities_without_free_query"] == 1 and s["near_duplicate_pairs"] == 1
     assert _names(fs, s["train"]) == {"A", "B"}
     assert _names(fs, s["query"]) == {"C", "D"}
@@ -86,11 +87,7 @@ def by_identity(tmp_path, monkeypatch):
 def test_open_by_identity_hand_counts(by_identity):
     fs = by_identity
     s = make_open_split_by_identity(fs, dataset="people", n_train_identities=4, n_queries=2)
-    c = s["counts"]
-    assert (c["train"]["identities"], c["train"]["images"]) == (4, 24)
-    assert (c["query"]["identities"], c["query"]["images"]) == (2, 4)
-    assert (c["gallery"]["identities"], c["gallery"]["images"]) == (2, 8)
-    assert c["distractors"] == {"identities": 0, "images": 0}
+    assert _counts(s) == {"train": (4, 24), "query": (2, 4), "gallery": (2, 8), "distractors": (0, 0)}
     assert s["near_duplicate_pairs"] == 6
     assert sorted(s["train"] + s["query"] + s["gallery"]) == list(range(len(fs)))
     assert not _names(fs, s["train"]) & _names(fs, s["query"] + s["gallery"])
