@@ -17,6 +17,7 @@ import numpy as np
 from .faceset import FaceSet
 from .safe_pickle import safe_loads
 
+
 def load_ddh_pickle(path: Path, *, name: str | None = None, size: int = 32) -> FaceSet:
     path = Path(path)
     if not path.is_file():

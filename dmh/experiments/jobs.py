@@ -84,6 +84,15 @@ def fit_and_score(method, xg: np.ndarray, xq: np.ndarray, gallery_labels: np.nda
     return score_codes(qcodes, gcodes, query_labels, gallery_labels, bits), fit_s, encode_s
 
 
+def floor_metrics(gallery, query, bits: int, seed: int) -> dict[str, dict]:
+    """The metrics of codes that learned nothing on these faces: `random` bits and
+    `lsh_pixels` (random hyperplanes through the pixels)."""
+    xg, xq = gallery.images.astype(np.float32), query.images.astype(np.float32)
+    return {name: fit_and_score(cls(n_bits=bits, seed=seed), xg, xq, gallery.labels,
+                                query.labels, bits)[0]
+            for name, cls in (("random", RandomCodes), ("lsh_pixels", LSH))}
+
+
 def floors(datasets, bits, seed: int = 0) -> dict:
     """Codes that learned nothing (random bits, LSH of the pixels) scored on the closed
     protocol: the floor every learned method must beat."""
@@ -94,11 +103,8 @@ def floors(datasets, bits, seed: int = 0) -> dict:
         parts, split = load_protocol(ds)
         load_s = time.perf_counter() - t
         gallery, query = parts["gallery"], parts["query"]
-        xg, xq = gallery.images.astype(np.float32), query.images.astype(np.float32)
         for k in bits:
-            for name, cls in (("random", RandomCodes), ("lsh_pixels", LSH)):
-                m, _, _ = fit_and_score(cls(n_bits=k, seed=seed), xg, xq, gallery.labels,
-                                        query.labels, k)
+            for name, m in floor_metrics(gallery, query, k, seed).items():
                 rows.append({"dataset": ds, "method": name, "bits": k, "seed": seed,
                              "n_identities": split["n_identities"], "n_queries": len(query),
                              "n_gallery": len(gallery), "split_checksum": split["split_checksum"],
@@ -117,12 +123,8 @@ def verdict(rec: RunRecord) -> str:
 
     cfg = rec.config
     _, query, gallery, _ = protocol_parts(cfg)
-    empty = np.zeros((1, 1), np.float32)
-    floor = fit_and_score(RandomCodes(n_bits=cfg.bits, seed=cfg.seed), empty.repeat(len(gallery), 0),
-                          empty.repeat(len(query), 0), gallery.labels, query.labels, cfg.bits)[0]["map_all"]
-    pixels = [s.images.reshape(len(s), -1).astype(np.float32) for s in (gallery, query)]
-    lsh = fit_and_score(LSH(n_bits=cfg.bits, seed=cfg.seed), *pixels, gallery.labels, query.labels,
-                        cfg.bits)[0]["map_all"]
+    floor, lsh = (m["map_all"] for m in floor_metrics(gallery, query, cfg.bits, cfg.seed).values())
+    n_ids = len(np.unique(gallery.labels))
     mean_ap = rec.metrics["map_all"]
     line = (f"{rec.split['part']} mAP@all {mean_ap:.4f} = {mean_ap / floor:.1f}x random codes "
             f"({floor:.4f}), {mean_ap / lsh:.1f}x LSH of the pixels ({lsh:.4f})")
@@ -130,7 +132,7 @@ def verdict(rec: RunRecord) -> str:
     if checkpoint_path(cfg).is_file():
         model, norm, _ = load_trained(str(checkpoint_path(cfg)), allow_partial=True)
         distinct = len(np.unique(encode(model, gallery.images, norm).codes, axis=0))
-        line += f"; {distinct} distinct codes for {len(np.unique(gallery.labels))} identities"
-    if mean_ap < 2 * floor or (distinct is not None and distinct < len(np.unique(gallery.labels))):
+        line += f"; {distinct} distinct codes for {n_ids} identities"
+    if mean_ap < 2 * floor or (distinct is not None and distinct < n_ids):
         return f"LEARNED NOTHING: {line}. Try more epochs or a lower mu (see `dmh train --help`)."
     return f"learned: {line}"

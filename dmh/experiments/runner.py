@@ -7,6 +7,8 @@ import multiprocessing as mp
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import nullcontext
+from functools import partial
 
 from ..core.atomic import write_json
 from ..core.config import TrainConfig
@@ -27,16 +29,10 @@ def train_pool(configs: list[TrainConfig], store: Store, *, workers: int = 2,
     log(f"{len(unique)} runs, {len(unique) - len(todo)} cached, {len(todo)} to train")
     if not todo:
         return
-    if workers <= 1:
-        for c in todo:
-            rec = train_run(c, store, progress=False, device=device, other_threads="restart")
-            log(f"done {c.name()}: mAP@all {rec.metrics['map_all']:.4f} in {rec.train_s} s")
-        return
-    with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
-        futures = [pool.submit(train_run, c, store, progress=False, device=device,
-                               other_threads="restart") for c in todo]
-        for c, f in zip(todo, futures):
-            rec = f.result()
+    run = partial(train_run, store=store, progress=False, device=device, other_threads="restart")
+    pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) if workers > 1 else None
+    with pool or nullcontext():
+        for c, rec in zip(todo, pool.map(run, todo) if pool else map(run, todo)):
             log(f"done {c.name()}: mAP@all {rec.metrics['map_all']:.4f} in {rec.train_s} s")
 
 

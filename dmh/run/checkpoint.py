@@ -11,9 +11,9 @@ import torch
 
 from ..core.atomic import atomic_write
 from ..core.config import TrainConfig
-from ..core.paths import runs_root
 from ..methods import create_method
 from .encode import Normalizer
+from .store import checkpoint_file, checkpoint_path
 
 
 def _sha_path(path: Path) -> Path:
@@ -51,7 +51,7 @@ def find_checkpoint(run: str) -> Path:
     path = Path(run)
     if path.is_file():
         return path
-    path = runs_root() / run / "checkpoint.pt"
+    path = checkpoint_file(run)
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {run} or {path}: train the run with "
                                 f"`dmh train` (or its grid with `dmh grid`)")
@@ -75,8 +75,6 @@ def load_trained(run: str, device: str = "cpu", *, allow_partial: bool = False):
 
 def checkpoint_state(cfg: TrainConfig) -> str:
     """`finished`, `epoch 3 of 40`, `damaged` or `none`: what `dmh runs` shows."""
-    from .store import checkpoint_path
-
     path = checkpoint_path(cfg)
     if not path.is_file():
         return "none"

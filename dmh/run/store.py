@@ -40,8 +40,11 @@ class Store:
     root: Path
     committed: bool = False
 
+    def run_file(self, name: str) -> Path:
+        return self.root / "runs" / f"{name}.json"
+
     def run_path(self, cfg: TrainConfig) -> Path:
-        return self.root / "runs" / f"{cfg.name()}.json"
+        return self.run_file(cfg.name())
 
     def shallow_path(self, name: str) -> Path:
         return self.root / "shallow" / f"{name}.json"
@@ -104,8 +107,12 @@ def user_store() -> Store:
     return Store(runs_root() / "user")
 
 
+def checkpoint_file(name: str) -> Path:
+    return runs_root() / name / "checkpoint.pt"
+
+
 def checkpoint_path(cfg: TrainConfig) -> Path:
-    return runs_root() / cfg.name() / "checkpoint.pt"
+    return checkpoint_file(cfg.name())
 
 
 def checkpoint_label(path: Path) -> str:
@@ -117,7 +124,7 @@ def checkpoint_label(path: Path) -> str:
 def find_record(name: str) -> tuple[Store, RunRecord] | None:
     """The record of a run name in the user's store or the committed one (in that order)."""
     for store in (user_store(), paper_store()):
-        path = store.root / "runs" / f"{name}.json"
+        path = store.run_file(name)
         if path.exists():
             return store, RunRecord.from_dict(read_json(path), str(path))
     return None
