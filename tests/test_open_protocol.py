@@ -6,6 +6,7 @@ from conftest import real_data_or_skip
 from dmh.core.config import TrainConfig
 from dmh.experiments.grids import parse
 from dmh.experiments.profiles import get_profile
+from dmh.methods import METHODS
 from dmh.run.fit import protocol_parts
 
 
@@ -19,7 +20,10 @@ def test_open_protocol_config():
     p = get_profile("paper")
     grid, ds = parse("cross-pins", p)
     cfgs = grid.items(ds, p)  # retrieve on pins, trained on LFW with LFW's recipe
-    assert [c.seed for c in cfgs] == [0, 1, 2]
+    assert [c.seed for c in cfgs[:3]] == [0, 1, 2] and all(c.method == "dmh" for c in cfgs[:3])
+    # then every other method and loss variant, seed-major: 9 of them, 3 seeds
+    assert [c.seed for c in cfgs[3:]] == [0] * 9 + [1] * 9 + [2] * 9
+    assert {c.method for c in cfgs} == set(METHODS) and len({c.key() for c in cfgs}) == 30
     assert {(c.dataset, c.protocol, c.epochs) for c in cfgs} == {("lfw", "cross-lfw-pins", 40)}
 
 

@@ -90,12 +90,25 @@ OPEN = {"open": {"lfw": ("lfw", "open-lfw"), "pins": ("pins", "open-pins")},
         "cross": {"lfw": ("pins", "cross-pins-lfw"), "pins": ("lfw", "cross-lfw-pins")}}
 
 
+# What runs on the open protocols besides full DMH: its loss ablations (does the center
+# loss help people it never saw?) and every deep baseline, as in the comparison grid.
+OPEN_LOSS_VARIANTS = ("softmax only", "softmax + center", "softmax + quantization")
+
+
 def open_configs(kind: str, dataset: str, p: Profile) -> list[TrainConfig]:
-    """DMH at the longest code, every seed, on the open protocol that retrieves on `dataset`
-    (trained with the training dataset's recipe)."""
+    """The open protocol that retrieves on `dataset` (trained with the training dataset's
+    recipe), longest code: DMH at every seed first, then its loss variants and the deep
+    baselines seed by seed (the first seed of every method lands before the others)."""
     train_on, protocol = OPEN[kind][dataset]
-    return [method_config("dmh", train_on, p, bits=p.longest, seed=s, protocol=protocol)
-            for s in p.seeds]
+
+    def at(method: str, seed: int, **change) -> TrainConfig:
+        return replace(method_config(method, train_on, p, bits=p.longest, seed=seed,
+                                     protocol=protocol), **change)
+
+    others = [("dmh", ABLATIONS[v]) for v in OPEN_LOSS_VARIANTS] + \
+             [(m, {}) for m in METHODS if m != "dmh"]
+    return [at("dmh", s) for s in p.seeds] + \
+           [at(m, s, **change) for s in p.seeds for m, change in others]
 
 
 def examples_configs(dataset: str, p: Profile) -> list[TrainConfig]:

@@ -37,9 +37,11 @@ GRIDS = {
     "comparison": Grid("deep", C.comparison_configs, True, "every deep method, equal budget"),
     "sampler": Grid("deep", C.sampler_configs, True, "pairwise baselines with P x K batches, validation"),
     "open": Grid("deep", lambda ds, p: C.open_configs("open", ds, p), True,
-                 "DMH on people it never saw (open-lfw, open-pins)"),
+                 "DMH, its loss variants and the deep baselines on people "
+                 "they never saw (open-lfw, open-pins)"),
     "cross": Grid("deep", lambda ds, p: C.open_configs("cross", ds, p), True,
-                  "DMH trained on the other dataset, retrieving on <ds>"),
+                  "the open grid's methods trained on the other dataset, "
+                  "retrieving on <ds>"),
     "examples": Grid("checkpoint", C.examples_configs, True, "the weights the examples chapter shows"),
     "shallow": Grid("shallow", C.shallow_specs, True, "LSH/PCAH/ITQ/SH/SDH on pixels and DMH's trunk"),
     "floors": Grid("floors", lambda ds, p: [], False, "random codes and pixel LSH (every dataset)"),

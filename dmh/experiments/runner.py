@@ -9,6 +9,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import nullcontext
 from functools import partial
+from itertools import zip_longest
 
 from ..core.atomic import write_json
 from ..core.config import TrainConfig
@@ -53,7 +54,10 @@ def run_grids(names: list[str], profile: str | Profile = "paper", *, workers: in
     parsed = [(n, *parse(n, p)) for n in names]
     for ds in dict.fromkeys(ds for _, g, ds in parsed if g.chosen or g is GRIDS["tune"]):
         _choose_all(ds, p, workers, device, log)
-    deep = [c for _, g, ds in parsed if g.job == "deep" for c in g.items(ds, p)]
+    # several grids interleave run by run, so that each grid's first (headline) cells land
+    # before any grid's last ones
+    lists = [g.items(ds, p) for _, g, ds in parsed if g.job == "deep"]
+    deep = [c for row in zip_longest(*lists) for c in row if c is not None]
     train_pool(deep, p.store, workers=workers, device=device, log=log)
     for name, g, ds in parsed:
         t = time.perf_counter()
