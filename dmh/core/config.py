@@ -33,6 +33,9 @@ class TrainConfig:
         protocol: `closed` (queries of trained people, the paper's protocol) or an open-set
             protocol of `data/splits/` (`open-lfw`, `open-pins`, `cross-pins-lfw`,
             `cross-lfw-pins`: queries of people never trained on). Stored only when not closed.
+        face_crop: `box` (the dataset's fixed crop, the paper protocol) or `aligned` (lfw/pins
+            images aligned on dlib's 5 landmarks, `dmh.data.dlib_faces`). Stored only when
+            `aligned`.
         data_checksum: for a folder or pickle, the content checksum of its images (`dmh train`
             sets it), so a run is keyed by its data, not its path; empty for lfw/pins, whose
             committed splits pin their content (and then not stored, so keys stay as they were).
@@ -63,6 +66,7 @@ class TrainConfig:
     data_checksum: str = ""
     sampler: str = "random"
     protocol: str = "closed"
+    face_crop: str = "box"
 
     def __post_init__(self) -> None:
         for name in ("bits", "epochs", "batch_size", "threads", "image_size"):
@@ -81,6 +85,8 @@ class TrainConfig:
                                           or self.eval_split != "test"):
             raise ValueError(f"protocol must be 'closed' or an open/cross protocol of data/splits "
                              f"(scored on test), got {self.protocol!r} with eval_split {self.eval_split!r}")
+        if self.face_crop not in ("box", "aligned"):
+            raise ValueError(f"face_crop must be 'box' or 'aligned', got {self.face_crop!r}")
         if self.eval_split not in ("val", "test"):
             raise ValueError(f"eval_split must be 'val' or 'test', got {self.eval_split!r}")
         unknown = set(self.losses) - {"softmax", "center", "quantization"}
@@ -92,7 +98,8 @@ class TrainConfig:
     def to_dict(self) -> dict:
         d = asdict(self)
         d["losses"] = list(self.losses)
-        for name, default in (("data_checksum", ""), ("sampler", "random"), ("protocol", "closed")):
+        for name, default in (("data_checksum", ""), ("sampler", "random"), ("protocol", "closed"),
+                              ("face_crop", "box")):
             if d[name] == default:  # fields added later: absent from earlier runs' keys
                 del d[name]
         return d

@@ -73,6 +73,13 @@ def comparison_configs(dataset: str, p: Profile) -> list[TrainConfig]:
             for m in METHODS for k in p.bits for s in seeds_at(p, k)]
 
 
+def input_configs(dataset: str, p: Profile) -> list[TrainConfig]:
+    """DMH's chosen config on validation with the fixed crop and with dlib-aligned crops:
+    which input the dataset's networks should read."""
+    base = method_config("dmh", dataset, p, bits=p.longest, seed=p.seeds[0], eval_split="val")
+    return [replace(base, face_crop=f) for f in ("box", "aligned")]
+
+
 PAIRWISE_METHODS = ("dsh", "dpsh", "hashnet")
 
 
@@ -88,6 +95,18 @@ def sampler_configs(dataset: str, p: Profile) -> list[TrainConfig]:
 # `cross-<ds>` on the other dataset (protocol files in data/splits/).
 OPEN = {"open": {"lfw": ("lfw", "open-lfw"), "pins": ("pins", "open-pins")},
         "cross": {"lfw": ("pins", "cross-pins-lfw"), "pins": ("lfw", "cross-lfw-pins")}}
+
+
+def open_protocols(p: Profile) -> list[str]:
+    """The open and cross protocols that retrieve on the profile's datasets."""
+    return [OPEN[kind][ds][1] for ds in p.datasets for kind in ("open", "cross")]
+
+
+def trained_on(protocol: str) -> str:
+    """The dataset a protocol trains on (`lfw`/`pins` for their closed protocols)."""
+    if protocol in ("lfw", "pins"):
+        return protocol
+    return next(t for kinds in OPEN.values() for t, proto in kinds.values() if proto == protocol)
 
 
 # What runs on the open protocols besides full DMH: its loss ablations (does the center

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from . import configs as C
+from .anchor_specs import anchor_specs
 from .profiles import Profile
 
 
@@ -14,7 +15,7 @@ from .profiles import Profile
 class Grid:
     """Args:
         job: `deep` (train and score configs), `checkpoint` (weights of configs, no record),
-            `shallow` (shallow fits) or `floors`.
+            `shallow` (shallow fits), `anchor` (dlib embedding anchors) or `floors`.
         items: (dataset, profile) -> configs or shallow specs.
         chosen: needs the validation choices (`tune-<ds>` runs first).
         about: one line for `dmh grid --help`.
@@ -35,6 +36,7 @@ GRIDS = {
                      True, "one-change variants of DMH at the longest code"),
     "budget": Grid("deep", C.budget_configs, True, "DMH at 0.5/1/2x the epochs, on validation"),
     "comparison": Grid("deep", C.comparison_configs, True, "every deep method, equal budget"),
+    "input": Grid("deep", C.input_configs, True, "DMH on validation: fixed crop vs dlib-aligned crop"),
     "sampler": Grid("deep", C.sampler_configs, True, "pairwise baselines with P x K batches, validation"),
     "open": Grid("deep", lambda ds, p: C.open_configs("open", ds, p), True,
                  "DMH, its loss variants and the deep baselines on people "
@@ -42,8 +44,12 @@ GRIDS = {
     "cross": Grid("deep", lambda ds, p: C.open_configs("cross", ds, p), True,
                   "the open grid's methods trained on the other dataset, "
                   "retrieving on <ds>"),
+    "openweights": Grid("checkpoint", lambda ds, p: C.open_configs("open", ds, p)[:1], True,
+                        "the weights the unseen-people examples show (DMH on open-<ds>, first seed)"),
     "examples": Grid("checkpoint", C.examples_configs, True, "the weights the examples chapter shows"),
     "shallow": Grid("shallow", C.shallow_specs, True, "LSH/PCAH/ITQ/SH/SDH on pixels and DMH's trunk"),
+    "anchor": Grid("anchor", anchor_specs, True, "dlib's 128-d embedding (float, LSH, ITQ, DMH's "
+                   "losses on it) on the closed, open and cross protocols retrieving on <ds>"),
     "floors": Grid("floors", lambda ds, p: [], False, "random codes and pixel LSH (every dataset)"),
 }
 

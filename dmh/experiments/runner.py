@@ -14,7 +14,8 @@ from itertools import zip_longest
 from ..core.atomic import write_json
 from ..core.config import TrainConfig
 from ..run.store import Store
-from .configs import tune_configs
+from .anchor_jobs import anchor_run
+from .configs import open_protocols, tune_configs
 from .grids import GRIDS, parse
 from .jobs import ensure_checkpoint, floors, train_run
 from .profiles import Profile, get_profile
@@ -72,6 +73,13 @@ def run_grids(names: list[str], profile: str | Profile = "paper", *, workers: in
                 shallow_run(s, p.store)
             log(f"{name}: {len(specs)} shallow records, {len(specs) - new} cached, {new} fitted "
                 f"({time.perf_counter() - t:.1f} s)")
+        elif g.job == "anchor":
+            specs = g.items(ds, p)
+            new = sum(not p.store.anchor_path(s.name()).exists() for s in specs)
+            for s in specs:
+                anchor_run(s, p, p.store)
+            log(f"{name}: {len(specs)} anchor records, {len(specs) - new} cached, {new} made "
+                f"({time.perf_counter() - t:.1f} s)")
         elif g.job == "floors":
             _floors(p, log)
 
@@ -80,8 +88,9 @@ def _floors(p: Profile, log) -> None:
     path = p.store.floors_path
     if path.exists():
         rows = p.store.load_json(path, "dmh grid floors")["rows"]
-        if {(r["dataset"], r["bits"]) for r in rows} >= {(d, k) for d in p.datasets for k in p.bits}:
+        need = {(d, k) for d in p.datasets for k in p.bits} | {(pr, p.longest) for pr in open_protocols(p)}
+        if {(r["dataset"], r["bits"]) for r in rows} >= need:
             log(f"floors: cached in {path}")
             return
-    write_json(path, floors(p.datasets, p.bits))
+    write_json(path, floors(p.datasets, p.bits, protocols=open_protocols(p)))
     log(f"floors: wrote {path}")

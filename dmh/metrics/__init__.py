@@ -28,6 +28,7 @@ from .evaluate import (
     PRECISION_KS,
     evaluate_codes,
     evaluate_distances,
+    evaluate_float,
     mean_average_precision_float,
     precision_ks,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "pr_curve",
     "evaluate_codes",
     "evaluate_distances",
+    "evaluate_float",
     "mean_average_precision_float",
     "precision_ks",
     "PRECISION_KS",

@@ -5,6 +5,7 @@ from torch import nn
 from .continuation_head import ContinuationDMHNet, ContinuationHashHead, continuation_beta
 from .ddh_cnn import DDHNet, DivideAndEncode
 from .dmh_net import DMHNet, count_parameters
+from .embedding_head import EmbeddingHashNet
 from .hash_heads import ConvGAPHashHead, FCHashHead
 from .trunk import ConvTrunk
 
@@ -13,6 +14,7 @@ __all__ = [
     "ConvGAPHashHead",
     "FCHashHead",
     "DMHNet",
+    "EmbeddingHashNet",
     "DDHNet",
     "DivideAndEncode",
     "ContinuationHashHead",

@@ -10,7 +10,8 @@ from ..experiments.profiles import Profile, get_profile
 from ..run.records import RunRecord, ShallowRecord
 from ..run.store import MissingRecord, paper_store
 
-# Grids each chapter reads, `{ds}` for every dataset of the profile, `{last}` for its last.
+# Grids each chapter reads, `{ds}` for every dataset of the profile, `{first}`/`{last}` for
+# its first/last; `anchor-` grids only where the profile shows anchors.
 CHAPTER_GRIDS = {
     "intro": ["comparison-{ds}", "tune-{ds}", "shallow-{ds}", "ablation-{ds}"],
     "data": ["floors"],
@@ -21,6 +22,7 @@ CHAPTER_GRIDS = {
     "retrieval_examples": ["examples-{last}"],
     "comparison": ["comparison-{ds}", "tune-{ds}", "shallow-{ds}"],
     "scale": [],
+    "unseen": ["floors", "open-{ds}", "cross-{ds}", "anchor-{ds}", "openweights-{first}"],
 }
 
 
@@ -30,10 +32,12 @@ def chapter_grids(stems: list[str], profile: str | Profile) -> list[str]:
     out = []
     for stem in stems:
         for pattern in CHAPTER_GRIDS.get(stem, []):
+            if pattern.startswith("anchor-") and not p.anchors:
+                continue
             if "{ds}" in pattern:
                 out += [pattern.format(ds=ds) for ds in p.datasets]
             else:
-                out.append(pattern.format(last=p.datasets[-1]))
+                out.append(pattern.format(first=p.datasets[0], last=p.datasets[-1]))
     return list(dict.fromkeys(out))
 
 

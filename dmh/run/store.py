@@ -49,6 +49,9 @@ class Store:
     def shallow_path(self, name: str) -> Path:
         return self.root / "shallow" / f"{name}.json"
 
+    def anchor_path(self, name: str) -> Path:
+        return self.root / "anchors" / f"{name}.json"
+
     def chosen_path(self, method: str, dataset: str) -> Path:
         return self.root / "chosen" / f"{method}-{dataset}.json"
 
@@ -73,6 +76,12 @@ class Store:
 
     def load_shallow(self, name: str, made_by: str) -> ShallowRecord:
         return self._load(ShallowRecord, self.shallow_path(name), f"shallow record {name}", made_by)
+
+    def load_anchor(self, name: str, made_by: str) -> ShallowRecord:
+        return self._load(ShallowRecord, self.anchor_path(name), f"anchor record {name}", made_by)
+
+    def save_anchor(self, rec: ShallowRecord) -> Path:
+        return self._save(self.anchor_path(rec.name), rec)
 
     def save_run(self, rec: RunRecord) -> Path:
         return self._save(self.run_path(rec.config), rec)

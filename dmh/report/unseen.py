@@ -1,0 +1,151 @@
+"""Unseen people: every method on the open and cross protocols (mean ± std over seeds), the
+untrained floors and the dlib anchors in the same table, precision@k curves, and retrieval
+examples with the distractors marked."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..experiments import configs as C
+from ..experiments.anchor_specs import anchor_specs
+from ..experiments.profiles import Profile, get_profile
+from ..methods import label
+from .reading import floors_frame, grid_command, records
+from .spread import in_seed_std, spread_words
+
+# Loss variants of DMH by their losses (as `configs.ABLATIONS` names them).
+_VARIANT = {tuple(ch["losses"]): name for name, ch in C.ABLATIONS.items() if "losses" in ch}
+ANCHOR_LABELS = {"float": "dlib 128-d float (anchor)", "LSH": "dlib + LSH (anchor)",
+                 "ITQ": "dlib + ITQ (anchor)", "DMH-head": "dlib + DMH losses (anchor)"}
+FLOOR_LABELS = {"random": "random codes (floor)", "lsh_pixels": "LSH of pixels (floor)"}
+
+
+def method_name(cfg) -> str:
+    """`DMH`, `DMH: softmax only`, ..., or a baseline's label."""
+    if cfg.method == "dmh" and tuple(cfg.losses) in _VARIANT:
+        return f"DMH: {_VARIANT[tuple(cfg.losses)]}"
+    return label(cfg.method)
+
+
+def _row(protocol: str, method: str, kind: str, seed: int, m: dict) -> dict:
+    pk = m["precision_at_k"]
+    return {"protocol": protocol, "method": method, "kind": kind, "seed": seed,
+            "map_all": m["map_all"], "p_at_1": pk.get("1", np.nan), "p_at_10": pk.get("10", np.nan)}
+
+
+def unseen_frame(profile: str | Profile, anchors: bool = True) -> pd.DataFrame:
+    """One row per run at the longest code on every open and cross protocol: the networks
+    (`dmh grid open-<ds> cross-<ds>`), the floors and (`anchors`) the dlib anchors."""
+    p = get_profile(profile)
+    rows = []
+    for ds in p.datasets:
+        for kind in ("open", "cross"):
+            for r in records(f"{kind}-{ds}", p):
+                rows.append(_row(r.dataset, method_name(r.config), "network", r.config.seed, r.metrics))
+        if anchors:
+            cmd = grid_command(f"anchor-{ds}", p)
+            for s in anchor_specs(ds, p):
+                if s.protocol != ds and s.bits in (0, p.longest):
+                    r = p.store.load_anchor(s.name(), cmd)
+                    rows.append(_row(s.protocol, ANCHOR_LABELS[s.method], "anchor", s.seed, r.metrics))
+    fl = floors_frame(p)
+    fl = fl[fl.dataset.isin(C.open_protocols(p)) & (fl.bits == p.longest)]
+    rows += [{"protocol": f.dataset, "method": FLOOR_LABELS[f.method], "kind": "floor",
+              "seed": f.seed, "map_all": f.map_all, "p_at_1": f.p_at_1, "p_at_10": f.p_at_10}
+             for f in fl.itertuples()]
+    return pd.DataFrame(rows)
+
+
+def unseen_table(df: pd.DataFrame, value: str = "map_all", digits: int = 3) -> pd.DataFrame:
+    """Methods x protocols of `mean ± std` over seeds (one seed: the mean alone), in the
+    order the frame lists methods; protocols ordered open, then cross."""
+    g = df.groupby(["method", "protocol"], sort=False)[value].agg(["mean", "std", "count"])
+    cell = [f"{m:.{digits}f} ± {s:.{digits}f}" if n > 1 else f"{m:.{digits}f}"
+            for m, s, n in zip(g["mean"], g["std"].fillna(0.0), g["count"])]
+    t = pd.Series(cell, index=g.index).unstack("protocol")
+    t = t.reindex(index=list(dict.fromkeys(df.method)))
+    return t[[c for c in sorted(t.columns, key=lambda c: (not c.startswith("open"), c))]]
+
+
+def seeds_line(df: pd.DataFrame) -> str:
+    """How many seeds each kind of row has, in words."""
+    n = df[df.kind == "network"].groupby(["method", "protocol"]).seed.nunique()
+    return f"networks: {n.min()}-{n.max()} seeds per cell" if n.min() != n.max() else \
+        f"networks: {n.min()} seed{'s' * (n.min() != 1)} per cell"
+
+
+def gap_table(df: pd.DataFrame) -> pd.DataFrame:
+    """Per protocol: DMH's mean mAP@all and P@10, the best other network by mean mAP@all, and
+    the hashed dlib anchors (DMH's losses on dlib, dlib + LSH) with DMH's share of each."""
+    kind = df.drop_duplicates("method").set_index("method").kind
+    mean = df.groupby(["protocol", "method"])[["map_all", "p_at_10"]].mean()
+    rows = []
+    for proto in sorted(df.protocol.unique(), key=lambda c: (not c.startswith("open"), c)):
+        m = mean.loc[proto]
+        others = m[[i for i in m.index if kind[i] == "network" and i != "DMH"]].map_all
+        row = {"protocol": proto, "DMH mAP": m.map_all.get("DMH", np.nan),
+               "DMH P@10": m.p_at_10.get("DMH", np.nan),
+               "best other network": others.idxmax() if len(others) else "",
+               "its mAP": others.max() if len(others) else np.nan}
+        for a in ("DMH-head", "LSH"):
+            lab = ANCHOR_LABELS[a]
+            if lab in m.index:
+                row[f"{lab}: mAP"] = m.map_all[lab]
+                row[f"DMH / ({lab})"] = row["DMH mAP"] / m.map_all[lab]
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("protocol")
+
+
+def loss_verdicts(df: pd.DataFrame) -> pd.DataFrame:
+    """Per protocol and loss variant: full DMH's mean mAP@all minus the variant's, in units of
+    the larger seed std (`report.spread`): does each loss term help people never seen?"""
+    rows = []
+    for proto, g in df[df.kind == "network"].groupby("protocol", sort=False):
+        full = g[g.method == "DMH"].map_all
+        for name in _VARIANT.values():
+            v = g[g.method == f"DMH: {name}"].map_all
+            if not len(v) or not len(full):
+                continue
+            diff = full.mean() - v.mean()
+            ratio = in_seed_std(diff, full.std(), v.std())
+            rows.append({"protocol": proto, "variant": name, "DMH": full.mean(), "variant mAP": v.mean(),
+                         "DMH - variant": diff, "in seed std": ratio, "verdict": spread_words(ratio),
+                         "seeds": int(min(len(full), len(v)))})
+    return pd.DataFrame(rows)
+
+
+def protocol_counts(profile: str | Profile) -> pd.DataFrame:
+    """Each open and cross protocol: what it trains on, its training images and people, its
+    queries and gallery (from the first DMH record of each)."""
+    p = get_profile(profile)
+    rows = []
+    for ds in p.datasets:
+        for kind in ("open", "cross"):
+            r = records(f"{kind}-{ds}", p, C.open_configs(kind, ds, p)[:1])[0]
+            s = r.split
+            rows.append({"protocol": r.dataset, "trained on": r.config.dataset,
+                         "training images": s["n_train"], "training people": s["n_classes"],
+                         "queries": s["n_query"], "gallery": s["n_gallery"]})
+    return pd.DataFrame(rows).set_index("protocol")
+
+
+def precision_frame(profile: str | Profile, protocol: str, methods: list[str]) -> pd.DataFrame:
+    """Precision@k curves (mean over seeds) of networks `methods` on `protocol`."""
+    p = get_profile(profile)
+    ds = protocol.split("-")[-1]
+    kind = "open" if protocol.startswith("open") else "cross"
+    rows = [{"method": method_name(r.config), "seed": r.config.seed, "k": int(k), "precision": v}
+            for r in records(f"{kind}-{ds}", p) if method_name(r.config) in methods
+            for k, v in r.metrics["precision_at_k"].items()]
+    return pd.DataFrame(rows).groupby(["method", "k"], as_index=False).precision.mean()
+
+
+def marked(query_labels: np.ndarray, gallery_labels: np.ndarray, qidx: np.ndarray,
+           gidx: np.ndarray) -> np.ndarray:
+    """For each retrieved item: `same person`, `other query person` or `distractor` (a
+    gallery person with no query, e.g. open-lfw's single-image people)."""
+    queried = set(np.unique(query_labels).tolist())
+    got = gallery_labels[gidx]
+    out = np.where(got == query_labels[qidx][:, None], "same person",
+                   np.where(np.isin(got, list(queried)), "other query person", "distractor"))
+    return out

@@ -1,0 +1,112 @@
+"""Unseen people: float-embedding metrics, the hash layer on a frozen embedding, the anchors'
+grid, dlib's descriptors and aligned crops, the chapter's tables."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import real_data_or_skip
+from dmh.core.config import TrainConfig
+from dmh.experiments.anchor_specs import AnchorSpec, anchor_specs
+from dmh.experiments.profiles import get_profile
+from dmh.metrics import evaluate_float, mean_average_precision_float
+
+
+def test_float_metrics_by_hand():
+    # one query; gallery at distances 1 (other), 2 (same), 3 (same): AP = (1/2 + 2/3) / 2
+    q, g = np.zeros((1, 2)), np.array([[1.0, 0], [0, 2.0], [3.0, 0]])
+    m = evaluate_float(q, g, [0], [1, 0, 0], ks=(1, 2, 3))
+    assert m["map_all"] == pytest.approx((1 / 2 + 2 / 3) / 2)
+    assert m["precision_at_k"] == pytest.approx({1: 0.0, 2: 0.5, 3: 2 / 3})
+    rng = np.random.default_rng(0)
+    q, g = rng.normal(size=(40, 8)), rng.normal(size=(300, 8))
+    ql, gl = rng.integers(0, 6, 40), rng.integers(0, 6, 300)
+    assert evaluate_float(q, g, ql, gl)["map_all"] == pytest.approx(
+        mean_average_precision_float(q, g, ql, gl), abs=1e-12)
+
+
+def test_hash_layer_on_a_frozen_embedding_learns(one_torch_thread):
+    from dmh.codes import encode_signs
+    from dmh.experiments.anchor_jobs import train_head
+    from dmh.run.evaluate import score_codes
+
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(12, 32))
+    y = np.repeat(np.arange(12), 20)
+    x = centres[y] + 0.6 * rng.normal(size=(len(y), 32))
+    cfg = TrainConfig(dataset="lfw", bits=16, lr=0.1, lam=0.01, mu=0.001, batch_size=32, threads=1)
+    model = train_head(x[::2], y[::2], cfg, epochs=15)
+    import torch
+
+    with torch.no_grad():
+        hq, hg = (model(torch.from_numpy(a.astype(np.float32)))[0].numpy() for a in (x[1::2], x[::2]))
+    m = score_codes(encode_signs(hq), encode_signs(hg), y[1::2], y[::2], 16)
+    assert m["map_all"] > 0.9  # random 16-bit codes: ~1/12
+
+
+def test_anchor_specs():
+    with pytest.raises(ValueError, match="bits 0 only for float"):
+        AnchorSpec("float", "lfw", 48, 0)
+    with pytest.raises(ValueError, match="anchor method"):
+        AnchorSpec("PCAH", "lfw", 48, 0)
+    specs = anchor_specs("lfw", get_profile("paper"))
+    # 3 protocols x (float + 3 methods x (3 short lengths x 1 seed + 48 bits x 3 seeds))
+    assert len(specs) == 3 * (1 + 3 * (3 + 3)) and len({s.name() for s in specs}) == len(specs)
+    assert {s.protocol: s.train_on for s in specs} == {"lfw": "lfw", "open-lfw": "lfw",
+                                                      "cross-pins-lfw": "pins"}
+    assert AnchorSpec("DMH-head", "cross-lfw-pins", 48, 2).name() == "dlib-DMH-head-cross-lfw-pins-48b-s2"
+
+
+def test_distractors_marked():
+    from dmh.report.unseen import marked
+
+    ql, gl = np.array([0, 1]), np.array([0, 1, 2, 0])  # person 2 has no query: a distractor
+    got = marked(ql, gl, np.array([0, 1]), np.array([[0, 1, 2], [3, 1, 2]]))
+    assert got.tolist() == [["same person", "other query person", "distractor"],
+                            ["other query person", "same person", "distractor"]]
+
+
+def test_unseen_table_mean_std_and_order():
+    from dmh.report.unseen import unseen_table
+
+    df = pd.DataFrame({"protocol": ["cross-a", "open-a", "open-a", "open-a"],
+                       "method": ["X", "X", "X", "Y"], "map_all": [0.5, 0.1, 0.3, 0.25]})
+    t = unseen_table(df, digits=2)
+    assert list(t.columns) == ["open-a", "cross-a"] and list(t.index) == ["X", "Y"]
+    assert t.loc["X", "open-a"] == "0.20 ± 0.14" and t.loc["Y", "open-a"] == "0.25"
+
+
+def test_dlib_descriptors_and_aligned_crops(tmp_path, monkeypatch):
+    """dlib's descriptor puts two photos of one person nearer than photos of two people, and
+    the aligned crop made from the stored landmarks is the one `AlignedCrop` makes."""
+    root = real_data_or_skip("lfw")
+    pytest.importorskip("dlib")
+    pytest.importorskip("face_recognition_models")
+    from PIL import Image
+
+    from dmh.data.datasets import DATASETS
+    from dmh.data.dlib_faces import DlibFaces, _chunk, aligned_images
+    from dmh.data.faces import AlignedCrop
+
+    monkeypatch.setenv("DMH_CACHE", str(tmp_path))
+    keys = ["George_W_Bush/George_W_Bush_0001.jpg", "George_W_Bush/George_W_Bush_0002.jpg",
+            "Colin_Powell/Colin_Powell_0001.jpg"]
+    got = _chunk(root, keys, DATASETS["lfw"].crop, tmp_path / "c.npz", print)
+    d = got["descriptors"]
+    assert d.shape == (3, 128) and got["found"].all()
+    assert np.linalg.norm(d[0] - d[1]) < 0.6 < np.linalg.norm(d[0] - d[2])  # dlib's threshold
+    faces = DlibFaces("lfw", "test", keys, got["found"], got["boxes"], got["landmarks"], d)
+    crops = aligned_images(faces, 32)
+    want = np.asarray(AlignedCrop(32).apply(Image.open(root / keys[2]).convert("RGB")))
+    assert np.array_equal(crops[2], want.transpose(2, 0, 1))
+    assert np.array_equal(aligned_images(faces, 32), crops)  # read back from the cache
+
+
+def test_floors_on_an_open_protocol():
+    real_data_or_skip("lfw")
+    from dmh.experiments.jobs import floors
+
+    rows = floors([], [12, 48], protocols=["open-lfw"])["rows"]
+    assert [(r["dataset"], r["bits"], r["method"]) for r in rows] == \
+        [("open-lfw", 48, "random"), ("open-lfw", 48, "lsh_pixels")]
+    assert rows[0]["n_queries"] == 1521 and rows[0]["n_gallery"] == 7388
+    assert rows[1]["map_all"] > rows[0]["map_all"] and 0 <= rows[0]["p_at_1"] <= 1
