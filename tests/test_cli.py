@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 import pytest
 
 from dmh.experiments.recipes import FOLDER_RECIPE
@@ -78,9 +79,16 @@ def test_newcomer_path_on_a_folder(tmp_path, monkeypatch, capsys):
     lines = out().splitlines()
     assert lines[0].startswith("ties at equal Hamming distance are ordered by a seeded random")
     assert len(lines) == 6 and "person 3" in lines[1] and "d= 0" in lines[1]
-    assert main(["search", name, folder, photo, "-k", "5", "--ties", "float"]) == 0
+    sheet = tmp_path / "sheet.png"
+    assert main(["search", name, folder, photo, "-k", "5", "--ties", "float", "--sheet", str(sheet)]) == 0
     lines = out().splitlines()
     assert "float distance" in lines[1] and "person 3/img 0.png" in lines[2]  # itself first
+    hits = sum("person 3 " in ln for ln in lines[2:7])
+    assert lines[-1] == f"contact sheet -> {sheet} ({hits} of 5 are person 3, framed green)"
+    # the query and 5 hits: one row of 6 tiles of 112 pixels, 6-pixel gaps, 28 for captions
+    assert Image.open(sheet).size == (6 * 118 + 6, 112 + 28 + 12)
+    assert main(["search", name, folder, photo, "-k", "5", "--sheet", str(sheet),
+                 "--identity", "nobody"]) == 0 and "(0 of 5 are nobody" in out()
     assert main(["runs"]) == 0
     listing = out()
     assert name in listing and "finished" in listing and "1 runs in" in listing

@@ -104,6 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="order inside a Hamming tie: a seeded random permutation (default) or the "
                         "float distance (needs features: the folder, or --codes with --features)")
     s.add_argument("--seed", type=int, default=0, help="seed of the tie permutation")
+    s.add_argument("--sheet", help="also write a contact sheet PNG: the query and its top k")
+    s.add_argument("--identity", help="the query's person, framed green on the sheet (default: "
+                   "the photo's folder name, when the gallery has that identity)")
     s.set_defaults(func=cmd_search)
     from ..index.commands import add_commands
 

@@ -128,3 +128,48 @@ def cmd_search(a) -> None:
           f"are at the cut-off distance {int(t.distance[-1])}, {t.shown_at_cutoff} of them shown")
     for rank, (dist, idx) in enumerate(zip(t.distance, t.index), 1):
         print(f"{rank:3d}  d={int(dist):2d}  {identities[labels[idx]]:30s}  {keys[idx]}")
+    if a.sheet:
+        found = [(int(d), identities[labels[i]], keys[i]) for d, i in zip(t.distance, t.index)]
+        box = box if a.align else None
+        write_sheet(a, found, identities, _gallery_root(a.images), box)
+
+
+def _gallery_root(images: str) -> Path:
+    from ..core.paths import data_root
+    from ..data import DATASETS
+
+    return data_root() / DATASETS[images].subdir if images in DATASETS else Path(images)
+
+
+def write_sheet(a, found: list[tuple[int, str, str]], identities: list[str], root: Path,
+                box=None) -> None:
+    """`--sheet`: the query photo (its face when aligned) and the hits' photos, the query's
+    person marked when known (`--identity`, else the photo's folder when the gallery has
+    that identity)."""
+    from ..contact_sheet import Tile, contact_sheet
+    from ..data import DATASETS
+    from ..data.detect import open_photo
+
+    def photo(path: Path):
+        try:
+            return open_photo(path.read_bytes())
+        except (OSError, ValueError):
+            return None
+
+    folder = Path(a.photo).parent.name
+    name_of = DATASETS[a.images].identity_name if a.images in DATASETS else (lambda d: d)
+    person = a.identity or (name_of(folder) if name_of(folder) in set(identities) else None)
+    q = photo(Path(a.photo))
+    if q is not None and box is not None:
+        left, top, right, bottom = box
+        m = (right - left) // 2
+        q = q[max(0, top - m):bottom + m, max(0, left - m):right + m]
+    tiles = [Tile(q, "query" + (f"\n{person}" if person else ""))]
+    for rank, (d, who, key) in enumerate(found, 1):
+        mark = None if person is None else ("same person" if who == person else "someone else")
+        tiles.append(Tile(photo(root / key), f"{rank}. d={d}\n{who}", mark))
+    out = contact_sheet(tiles, Path(a.sheet))
+    hits = sum(t.mark == "same person" for t in tiles)
+    print(f"contact sheet -> {out}" + (f" ({hits} of {len(found)} are {person}, framed green)"
+                                       if person else " (the query's person is unknown: "
+                                       "--identity NAME marks matches)"))

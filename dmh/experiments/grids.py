@@ -19,12 +19,15 @@ class Grid:
         items: (dataset, profile) -> configs or shallow specs.
         chosen: needs the validation choices (`tune-<ds>` runs first).
         about: one line for `dmh grid --help`.
+        trains_on: the datasets whose choices it needs, given <ds> (default: <ds> itself;
+            the cross grids train on the other dataset).
     """
 
     job: str
     items: Callable[[str, Profile], list]
     chosen: bool
     about: str
+    trains_on: Callable[[str], tuple[str, ...]] = lambda ds: (ds,)
 
 
 GRIDS = {
@@ -43,13 +46,14 @@ GRIDS = {
                  "they never saw (open-lfw, open-pins)"),
     "cross": Grid("deep", lambda ds, p: C.open_configs("cross", ds, p), True,
                   "the open grid's methods trained on the other dataset, "
-                  "retrieving on <ds>"),
+                  "retrieving on <ds>", lambda ds: (C.OPEN["cross"][ds][0],)),
     "openweights": Grid("checkpoint", lambda ds, p: C.open_configs("open", ds, p)[:1], True,
                         "the weights the unseen-people examples show (DMH on open-<ds>, first seed)"),
     "examples": Grid("checkpoint", C.examples_configs, True, "the weights the examples chapter shows"),
     "shallow": Grid("shallow", C.shallow_specs, True, "LSH/PCAH/ITQ/SH/SDH on pixels and DMH's trunk"),
     "anchor": Grid("anchor", anchor_specs, True, "dlib's 128-d embedding (float, LSH, ITQ, DMH's "
-                   "losses on it) on the closed, open and cross protocols retrieving on <ds>"),
+                   "losses on it) on the closed, open and cross protocols retrieving on <ds>",
+                   lambda ds: (ds, C.OPEN["cross"][ds][0])),
     "floors": Grid("floors", lambda ds, p: [], False, "random codes and pixel LSH (every dataset)"),
 }
 

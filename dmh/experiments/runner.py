@@ -53,7 +53,8 @@ def run_grids(names: list[str], profile: str | Profile = "paper", *, workers: in
     # never more torch threads than cores: oversubscribed OpenMP threads spin and crawl
     workers = max(1, min(workers, (os.cpu_count() or 1) // p.threads))
     parsed = [(n, *parse(n, p)) for n in names]
-    for ds in dict.fromkeys(ds for _, g, ds in parsed if g.chosen or g is GRIDS["tune"]):
+    for ds in dict.fromkeys(t for _, g, ds in parsed if g.chosen or g is GRIDS["tune"]
+                            for t in ((ds,) if g is GRIDS["tune"] else g.trains_on(ds))):
         _choose_all(ds, p, workers, device, log)
     # several grids interleave run by run, so that each grid's first (headline) cells land
     # before any grid's last ones
