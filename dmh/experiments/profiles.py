@@ -27,8 +27,9 @@ class Profile:
         ablation_seeds: seeds of the ablation variants.
         search: per method, the validation candidates of its own hyperparameters (every
             combination is one 48-bit, seed-0 run on the validation split).
-        anchors: whether its chapters show the dlib-embedding anchors (a ~50 core-minute
-            pass over every LFW and Pins image, cached; the quick profile leaves it out).
+        anchors: whether its chapters show what needs dlib's pass over every LFW and Pins
+            image (~50 core-minutes, cached): the dlib-embedding anchors and the aligned-crop
+            runs. The quick profile leaves them out.
     """
 
     name: str

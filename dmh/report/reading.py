@@ -11,7 +11,8 @@ from ..run.records import RunRecord, ShallowRecord
 from ..run.store import MissingRecord, paper_store
 
 # Grids each chapter reads, `{ds}` for every dataset of the profile, `{first}`/`{last}` for
-# its first/last; `anchor-` grids only where the profile shows anchors.
+# its first/last; grids that need dlib's pass over every image (`anchor-`, `input-`) only
+# where the profile shows them (`Profile.anchors`).
 CHAPTER_GRIDS = {
     "intro": ["comparison-{ds}", "tune-{ds}", "shallow-{ds}", "ablation-{ds}"],
     "data": ["floors"],
@@ -22,7 +23,8 @@ CHAPTER_GRIDS = {
     "retrieval_examples": ["examples-{last}"],
     "comparison": ["comparison-{ds}", "tune-{ds}", "shallow-{ds}"],
     "scale": [],
-    "unseen": ["floors", "open-{ds}", "cross-{ds}", "anchor-{ds}", "openweights-{first}"],
+    "unseen": ["floors", "open-{ds}", "cross-{ds}", "anchor-{ds}", "input-{ds}",
+               "openweights-{first}"],
 }
 
 
@@ -32,7 +34,7 @@ def chapter_grids(stems: list[str], profile: str | Profile) -> list[str]:
     out = []
     for stem in stems:
         for pattern in CHAPTER_GRIDS.get(stem, []):
-            if pattern.startswith("anchor-") and not p.anchors:
+            if pattern.startswith(("anchor-", "input-")) and not p.anchors:
                 continue
             if "{ds}" in pattern:
                 out += [pattern.format(ds=ds) for ds in p.datasets]

@@ -140,6 +140,19 @@ def precision_frame(profile: str | Profile, protocol: str, methods: list[str]) -
     return pd.DataFrame(rows).groupby(["method", "k"], as_index=False).precision.mean()
 
 
+def input_table(profile: str | Profile) -> pd.DataFrame:
+    """Per dataset: DMH's validation mAP@all (chosen config, longest code, first seed) on the
+    fixed crop and on dlib-aligned crops (`dmh grid input-<ds>`), and which one wins."""
+    p = get_profile(profile)
+    rows = []
+    for ds in p.datasets:
+        box, aligned = (r.metrics["map_all"] for r in records(f"input-{ds}", p))
+        rows.append({"dataset": ds, "fixed crop (val mAP)": box, "aligned (val mAP)": aligned,
+                     "aligned - fixed": aligned - box,
+                     "reads better": "aligned" if aligned > box else "fixed crop"})
+    return pd.DataFrame(rows).set_index("dataset")
+
+
 def marked(query_labels: np.ndarray, gallery_labels: np.ndarray, qidx: np.ndarray,
            gidx: np.ndarray) -> np.ndarray:
     """For each retrieved item: `same person`, `other query person` or `distractor` (a
