@@ -27,6 +27,32 @@ def method_name(cfg) -> str:
     return label(cfg.method)
 
 
+def landed(grid: str, profile: str | Profile) -> tuple[list, list[str]]:
+    """(records, names of the runs not trained yet) of an open or cross grid: its first seed
+    of every method comes first, so a grid still running shows every method once."""
+    p = get_profile(profile)
+    kind, ds = grid.split("-", 1)
+    configs = C.open_configs(kind, ds, p)
+    have = [c for c in configs if p.store.has_run(c)]
+    return records(grid, p, have), [c.name() for c in configs if not p.store.has_run(c)]
+
+
+def missing_line(profile: str | Profile) -> str:
+    """How many runs of each open/cross grid are not in the store yet (named when few), and
+    the command that makes them."""
+    p = get_profile(profile)
+    grids = [f"{kind}-{ds}" for ds in p.datasets for kind in ("open", "cross")]
+    missing = {g: landed(g, p)[1] for g in grids}
+    n = sum(map(len, missing.values()))
+    if not n:
+        return "Every run of the open and cross grids is in."
+    total = {g: len(C.open_configs(*g.split("-", 1), p)) for g in grids}
+    each = ", ".join(f"{g} {len(m)} of {total[g]}" for g, m in missing.items())
+    names = ": " + ", ".join(x for m in missing.values() for x in m) if n <= 10 else ""
+    return (f"Not trained yet, {n} runs ({each}){names}. The tables show the seeds that "
+            f"landed; `{grid_command(' '.join(grids), p)}` resumes the rest.")
+
+
 def _row(protocol: str, method: str, kind: str, seed: int, m: dict) -> dict:
     pk = m["precision_at_k"]
     return {"protocol": protocol, "method": method, "kind": kind, "seed": seed,
@@ -40,7 +66,7 @@ def unseen_frame(profile: str | Profile, anchors: bool = True) -> pd.DataFrame:
     rows = []
     for ds in p.datasets:
         for kind in ("open", "cross"):
-            for r in records(f"{kind}-{ds}", p):
+            for r in landed(f"{kind}-{ds}", p)[0]:
                 rows.append(_row(r.dataset, method_name(r.config), "network", r.config.seed, r.metrics))
         if anchors:
             cmd = grid_command(f"anchor-{ds}", p)
@@ -68,10 +94,11 @@ def unseen_table(df: pd.DataFrame, value: str = "map_all", digits: int = 3) -> p
 
 
 def seeds_line(df: pd.DataFrame) -> str:
-    """How many seeds each kind of row has, in words."""
+    """How many seeds the networks' cells have, in words."""
     n = df[df.kind == "network"].groupby(["method", "protocol"]).seed.nunique()
-    return f"networks: {n.min()}-{n.max()} seeds per cell" if n.min() != n.max() else \
-        f"networks: {n.min()} seed{'s' * (n.min() != 1)} per cell"
+    lo, hi = int(n.min()), int(n.max())
+    return f"Networks: {lo}-{hi} seeds per cell." if lo != hi else \
+        f"Networks: {lo} seed{'s' * (lo != 1)} per cell."
 
 
 def gap_table(df: pd.DataFrame) -> pd.DataFrame:
@@ -82,7 +109,7 @@ def gap_table(df: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for proto in sorted(df.protocol.unique(), key=lambda c: (not c.startswith("open"), c)):
         m = mean.loc[proto]
-        others = m[[i for i in m.index if kind[i] == "network" and i != "DMH"]].map_all
+        others = m.loc[[i for i in m.index if kind[i] == "network" and i != "DMH"], "map_all"]
         row = {"protocol": proto, "DMH mAP": m.map_all.get("DMH", np.nan),
                "DMH P@10": m.p_at_10.get("DMH", np.nan),
                "best other network": others.idxmax() if len(others) else "",
@@ -135,9 +162,22 @@ def precision_frame(profile: str | Profile, protocol: str, methods: list[str]) -
     ds = protocol.split("-")[-1]
     kind = "open" if protocol.startswith("open") else "cross"
     rows = [{"method": method_name(r.config), "seed": r.config.seed, "k": int(k), "precision": v}
-            for r in records(f"{kind}-{ds}", p) if method_name(r.config) in methods
+            for r in landed(f"{kind}-{ds}", p)[0] if method_name(r.config) in methods
             for k, v in r.metrics["precision_at_k"].items()]
     return pd.DataFrame(rows).groupby(["method", "k"], as_index=False).precision.mean()
+
+
+def detected_table(profile: str | Profile) -> pd.DataFrame:
+    """Share of images where dlib's HOG detector found the face (the rest were described
+    from the dataset's crop box), per protocol and part (the float anchor's records)."""
+    p = get_profile(profile)
+    rows = []
+    for ds in p.datasets:
+        for s in anchor_specs(ds, p):
+            if s.method == "float":
+                r = p.store.load_anchor(s.name(), grid_command(f"anchor-{ds}", p))
+                rows.append({"protocol": s.protocol} | r.trunk["detected"])
+    return pd.DataFrame(rows).set_index("protocol")
 
 
 def input_table(profile: str | Profile) -> pd.DataFrame:
