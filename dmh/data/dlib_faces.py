@@ -34,6 +34,8 @@ from .faces import _settings
 from .faceset import FaceSet
 
 CHUNK = 500
+# What this process has read already, by cache key (a run reads a dataset for several parts).
+_LOADED: dict = {}
 DESCRIPTOR_MODEL = "dlib_face_recognition_resnet_model_v1.dat"
 
 
@@ -122,18 +124,24 @@ def dataset_faces(name: str, report=lambda line: print(line, file=sys.stderr)) -
     settings = f"{_settings()} crop={spec.crop!r} descriptor={DESCRIPTOR_MODEL} num_jitters=0"
     tag = hashlib.sha256(f"{fs.checksum} {settings}".encode()).hexdigest()[:16]
     folder, root = cache_root() / "dlib", data_root() / spec.subdir
-    parts, t = [], time.perf_counter()
+    if (tag, str(folder)) in _LOADED:
+        return _LOADED[tag, str(folder)]
+    parts, t, made = [], time.perf_counter(), 0
     for i in range(0, len(fs.keys), CHUNK):
         keys = fs.keys[i:i + CHUNK]
         khash = hashlib.sha256("\n".join(keys).encode()).hexdigest()[:8]
-        parts.append(_chunk(root, keys, spec.crop, folder / f"{name}-{tag}-{i // CHUNK:03d}-{khash}.npz",
-                            report))
-        if i and (i // CHUNK) % 5 == 0:
+        path = folder / f"{name}-{tag}-{i // CHUNK:03d}-{khash}.npz"
+        new = not path.exists()
+        parts.append(_chunk(root, keys, spec.crop, path, report))
+        made += new
+        if new and made % 5 == 0:
             report(f"dlib faces of {name}: {i + len(keys)}/{len(fs.keys)} images "
                    f"({time.perf_counter() - t:.0f} s)")
     cat = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-    return DlibFaces(name, tag, cat["keys"].tolist(), cat["found"], cat["boxes"], cat["landmarks"],
-                     cat["descriptors"])
+    faces = DlibFaces(name, tag, cat["keys"].tolist(), cat["found"], cat["boxes"], cat["landmarks"],
+                      cat["descriptors"])
+    _LOADED[tag, str(folder)] = faces
+    return faces
 
 
 def aligned_images(faces: DlibFaces, size: int = 32) -> np.ndarray:
