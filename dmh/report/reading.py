@@ -14,7 +14,8 @@ from ..run.store import MissingRecord, paper_store
 # its first/last; grids that need dlib's pass over every image (`anchor-`, `input-`) only
 # where the profile shows them (`Profile.anchors`).
 CHAPTER_GRIDS = {
-    "intro": ["comparison-{ds}", "tune-{ds}", "shallow-{ds}", "ablation-{ds}"],
+    "intro": ["comparison-{ds}", "tune-{ds}", "shallow-{ds}", "ablation-{ds}", "floors",
+              "open-{ds}", "cross-{ds}", "anchor-{ds}"],
     "data": ["floors"],
     "main_results": ["floors", "main-{ds}", "budget-{ds}"],
     "ablation_dense": ["ablation-{ds}"],

@@ -102,8 +102,9 @@ def seeds_line(df: pd.DataFrame) -> str:
 
 
 def gap_table(df: pd.DataFrame) -> pd.DataFrame:
-    """Per protocol: DMH's mean mAP@all and P@10, the best other network by mean mAP@all, and
-    the hashed dlib anchors (DMH's losses on dlib, dlib + LSH) with DMH's share of each."""
+    """Per protocol: DMH's mean mAP@all and P@10, the best other network by mean mAP@all, the
+    dlib anchors' mAP@all (float; hashed by LSH, ITQ, DMH's losses) and DMH's share of the
+    best hashed one."""
     kind = df.drop_duplicates("method").set_index("method").kind
     mean = df.groupby(["protocol", "method"])[["map_all", "p_at_10"]].mean()
     rows = []
@@ -114,13 +115,31 @@ def gap_table(df: pd.DataFrame) -> pd.DataFrame:
                "DMH P@10": m.p_at_10.get("DMH", np.nan),
                "best other network": others.idxmax() if len(others) else "",
                "its mAP": others.max() if len(others) else np.nan}
-        for a in ("DMH-head", "LSH"):
-            lab = ANCHOR_LABELS[a]
-            if lab in m.index:
-                row[f"{lab}: mAP"] = m.map_all[lab]
-                row[f"DMH / ({lab})"] = row["DMH mAP"] / m.map_all[lab]
+        hashed = []
+        for a in ("float", "LSH", "ITQ", "DMH-head"):
+            if ANCHOR_LABELS[a] in m.index:
+                row[f"dlib {a}"] = m.map_all[ANCHOR_LABELS[a]]
+                hashed += [row[f"dlib {a}"]] if a != "float" else []
+        if hashed:
+            row["DMH / best hashed dlib"] = row["DMH mAP"] / max(hashed)
         rows.append(row)
     return pd.DataFrame(rows).set_index("protocol")
+
+
+def finding(profile: str | Profile) -> str:
+    """The intro's sentence on unseen people, from the same records as the chapter."""
+    p = get_profile(profile)
+    g = gap_table(unseen_frame(p, anchors=p.anchors))
+    parts = []
+    for proto, r in g.iterrows():
+        s = (f"{proto} DMH {r['DMH mAP']:.3f} (P@10 {r['DMH P@10']:.2f}; best other network "
+             f"{r['best other network']} {r['its mAP']:.3f}")
+        if "DMH / best hashed dlib" in r:
+            s += f"; dlib float {r['dlib float']:.3f}, its best {p.longest}-bit hash " \
+                 f"{max(r[f'dlib {a}'] for a in ('LSH', 'ITQ', 'DMH-head')):.3f}"
+        parts.append(s + ")")
+    return (f"**People never trained on** ([chapter](unseen.html)), mAP@all at {p.longest} "
+            f"bits: " + "; ".join(parts) + ".")
 
 
 def loss_verdicts(df: pd.DataFrame) -> pd.DataFrame:
