@@ -193,3 +193,18 @@ def test_train_defaults_are_the_recipe_and_shown(capsys):
     rec = paper_store().all_runs()[0]
     dead = replace(rec, metrics=rec.metrics | {"map_all": 0.001})
     assert verdict(dead).startswith("LEARNED NOTHING: test mAP@all 0.0010 = 0.")
+
+
+def test_book_records_only_trains_nothing(monkeypatch):
+    """`dmh book --records-only` executes on the stored records: the runner is not called."""
+    import dmh.book
+    import dmh.experiments.runner
+
+    def no_training(*a, **k):
+        raise AssertionError("the runner was called")
+
+    built = []
+    monkeypatch.setattr(dmh.experiments.runner, "run_grids", no_training)
+    monkeypatch.setattr(dmh.book, "build_book", lambda *a, **k: built.append((a, k)))
+    assert main(["book", "--records-only", "--chapters", "unseen", "--profile", "quick"]) == 0
+    assert built == [(("quick", ["unseen"]), {"execute": True, "toc": None})]

@@ -117,6 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--chapters", nargs="+", metavar="STEM",
                    help="execute only these chapters (e.g. data); the build needs every chapter")
     s.add_argument("--no-execute", action="store_true", help="build from the executed book/*.ipynb")
+    s.add_argument("--records-only", action="store_true",
+                   help="execute the chapters on the records stored now, training nothing (a grid "
+                        "still running shows what landed; a missing record names its command)")
     s.add_argument("--update-notebooks", action="store_true",
                    help="instead: execute notebooks/<stem>.ipynb in place with the quick defaults "
                         "(the outputs nbval checks)")

@@ -24,7 +24,7 @@ def cmd_book(a) -> None:
 
     try:
         stems = a.chapters or (chapter_stems(a.toc) if a.toc else chapter_stems())
-        if not a.no_execute:
+        if not a.no_execute and not a.records_only:
             from ..experiments.runner import run_grids
 
             profile = "quick" if a.update_notebooks else a.profile
