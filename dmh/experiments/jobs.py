@@ -9,7 +9,6 @@ from ..baselines import LSH, RandomCodes
 from ..codes import encode_signs
 from ..core.config import TrainConfig
 from ..core.provenance import provenance
-from ..data import load_protocol
 from ..run.checkpoint import read_checkpoint
 from ..run.evaluate import score_codes, score_model
 from ..run.fit import fit, protocol_parts
