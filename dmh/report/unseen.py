@@ -74,12 +74,30 @@ def unseen_frame(profile: str | Profile, anchors: bool = True) -> pd.DataFrame:
                 if s.protocol != ds and s.bits in (0, p.longest):
                     r = p.store.load_anchor(s.name(), cmd)
                     rows.append(_row(s.protocol, ANCHOR_LABELS[s.method], "anchor", s.seed, r.metrics))
+    rows += ceiling_rows(p)
     fl = floors_frame(p)
     fl = fl[fl.dataset.isin(C.open_protocols(p)) & (fl.bits == p.longest)]
     rows += [{"protocol": f.dataset, "method": FLOOR_LABELS[f.method], "kind": "floor",
               "seed": f.seed, "map_all": f.map_all, "p_at_1": f.p_at_1, "p_at_10": f.p_at_10}
              for f in fl.itertuples()]
     return pd.DataFrame(rows)
+
+
+def ceiling_rows(p: Profile) -> list[dict]:
+    """A perfect ranking's scores on each protocol: mAP@all 1, P@k = mean over queries of
+    min(k, R) / k for R same-person gallery images (open-lfw's queries have 1-8)."""
+    from ..core.config import TrainConfig
+    from ..run.fit import protocol_parts
+
+    rows = []
+    for proto in C.open_protocols(p):
+        _, query, gallery, _ = protocol_parts(TrainConfig(dataset=C.trained_on(proto), protocol=proto))
+        counts = dict(zip(*np.unique(gallery.labels, return_counts=True)))
+        r = np.array([counts.get(y, 0) for y in query.labels])
+        rows.append({"protocol": proto, "method": "perfect ranking (ceiling)", "kind": "ceiling",
+                     "seed": 0, "map_all": 1.0, "p_at_1": float(np.mean(r >= 1)),
+                     "p_at_10": float(np.mean(np.minimum(10, r) / 10))})
+    return rows
 
 
 def unseen_table(df: pd.DataFrame, value: str = "map_all", digits: int = 3) -> pd.DataFrame:
