@@ -3,6 +3,8 @@ untrained floors and the dlib anchors in the same table, precision@k curves, and
 examples with the distractors marked."""
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 
@@ -11,11 +13,11 @@ from ..experiments.anchor_specs import anchor_specs
 from ..experiments.profiles import Profile, get_profile
 from ..methods import label
 from .reading import floors_frame, grid_command, records
-from .spread import in_seed_std, spread_words
+from .spread import in_seed_std
 
 # Loss variants of DMH by their losses (as `configs.ABLATIONS` names them).
 _VARIANT = {tuple(ch["losses"]): name for name, ch in C.ABLATIONS.items() if "losses" in ch}
-ANCHOR_LABELS = {"float": "dlib 128-d float (anchor)", "LSH": "dlib + LSH (anchor)",
+ANCHOR_LABELS = {"float": "dlib float (anchor)", "LSH": "dlib + LSH (anchor)",
                  "ITQ": "dlib + ITQ (anchor)", "DMH-head": "dlib + DMH losses (anchor)"}
 FLOOR_LABELS = {"random": "random codes (floor)", "lsh_pixels": "LSH of pixels (floor)"}
 
@@ -49,8 +51,9 @@ def missing_line(profile: str | Profile) -> str:
     total = {g: len(C.open_configs(*g.split("-", 1), p)) for g in grids}
     each = ", ".join(f"{g} {len(m)} of {total[g]}" for g, m in missing.items())
     names = ": " + ", ".join(x for m in missing.values() for x in m) if n <= 10 else ""
-    return (f"Not trained yet, {n} runs ({each}){names}. The tables show the seeds that "
-            f"landed; `{grid_command(' '.join(grids), p)}` resumes the rest.")
+    return textwrap.fill(f"Not trained yet, {n} runs ({each}){names}. The tables show the seeds "
+                         f"that landed (– where none has); `{grid_command(' '.join(grids), p)}` "
+                         f"resumes the rest.", 90)
 
 
 def _row(protocol: str, method: str, kind: str, seed: int, m: dict) -> dict:
@@ -106,7 +109,7 @@ def unseen_table(df: pd.DataFrame, value: str = "map_all", digits: int = 3) -> p
     g = df.groupby(["method", "protocol"], sort=False)[value].agg(["mean", "std", "count"])
     cell = [f"{m:.{digits}f} ± {s:.{digits}f}" if n > 1 else f"{m:.{digits}f}"
             for m, s, n in zip(g["mean"], g["std"].fillna(0.0), g["count"])]
-    t = pd.Series(cell, index=g.index).unstack("protocol")
+    t = pd.Series(cell, index=g.index).unstack("protocol").fillna("–")  # not trained yet
     t = t.reindex(index=list(dict.fromkeys(df.method)))
     return t[[c for c in sorted(t.columns, key=lambda c: (not c.startswith("open"), c))]]
 
@@ -142,7 +145,7 @@ def gap_table(df: pd.DataFrame) -> pd.DataFrame:
         if hashed:
             row["DMH / best hashed dlib"] = row["DMH mAP"] / max(hashed)
         rows.append(row)
-    return pd.DataFrame(rows).set_index("protocol")
+    return pd.DataFrame(rows).set_index("protocol").round(3)
 
 
 def finding(profile: str | Profile) -> str:
@@ -162,7 +165,8 @@ def finding(profile: str | Profile) -> str:
 
 def loss_verdicts(df: pd.DataFrame) -> pd.DataFrame:
     """Per protocol and loss variant: full DMH's mean mAP@all minus the variant's, in units of
-    the larger seed std (`report.spread`): does each loss term help people never seen?"""
+    the larger seed std (`report.spread`; beyond 2: more than the seeds alone make): does
+    each loss term help people never seen?"""
     rows = []
     for proto, g in df[df.kind == "network"].groupby("protocol", sort=False):
         full = g[g.method == "DMH"].map_all
@@ -172,10 +176,11 @@ def loss_verdicts(df: pd.DataFrame) -> pd.DataFrame:
                 continue
             diff = full.mean() - v.mean()
             ratio = in_seed_std(diff, full.std(), v.std())
-            rows.append({"protocol": proto, "variant": name, "DMH": full.mean(), "variant mAP": v.mean(),
-                         "DMH - variant": diff, "in seed std": ratio, "verdict": spread_words(ratio),
-                         "seeds": int(min(len(full), len(v)))})
-    return pd.DataFrame(rows)
+            rows.append({"protocol": proto, "variant": name, "DMH": round(full.mean(), 3),
+                         "variant mAP": round(v.mean(), 3), "DMH - variant": round(diff, 4),
+                         "in seed std": round(ratio, 1), "beyond 2 std": abs(ratio) > 2,
+                         "seeds (DMH, variant)": f"{len(full)}, {len(v)}"})
+    return pd.DataFrame(rows).set_index(["protocol", "variant"]) if rows else pd.DataFrame()
 
 
 def protocol_counts(profile: str | Profile) -> pd.DataFrame:
