@@ -198,15 +198,21 @@ def protocol_counts(profile: str | Profile) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("protocol")
 
 
-def precision_frame(profile: str | Profile, protocol: str, methods: list[str]) -> pd.DataFrame:
-    """Precision@k curves (mean over seeds) of networks `methods` on `protocol`."""
+def precision_frame(profile: str | Profile, protocol: str, methods: list[str],
+                    anchors: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Precision@k curves (mean over seeds) on `protocol` of the networks `methods` and of
+    the dlib anchors `anchors` (keys of `ANCHOR_LABELS`) at the longest code."""
     p = get_profile(profile)
     ds = protocol.split("-")[-1]
     kind = "open" if protocol.startswith("open") else "cross"
-    rows = [{"method": method_name(r.config), "seed": r.config.seed, "k": int(k), "precision": v}
-            for r in landed(f"{kind}-{ds}", p)[0] if method_name(r.config) in methods
-            for k, v in r.metrics["precision_at_k"].items()]
-    return pd.DataFrame(rows).groupby(["method", "k"], as_index=False).precision.mean()
+    runs = [(method_name(r.config), r.metrics) for r in landed(f"{kind}-{ds}", p)[0]
+            if method_name(r.config) in methods]
+    runs += [(ANCHOR_LABELS[s.method], p.store.load_anchor(s.name(), grid_command(f"anchor-{ds}", p)).metrics)
+             for s in anchor_specs(ds, p) if s.protocol == protocol and s.method in anchors
+             and s.bits in (0, p.longest)]
+    rows = [{"method": name, "k": int(k), "precision": v}
+            for name, m in runs for k, v in m["precision_at_k"].items()]
+    return pd.DataFrame(rows).groupby(["method", "k"], as_index=False, sort=False).precision.mean()
 
 
 def detected_table(profile: str | Profile) -> pd.DataFrame:
