@@ -110,3 +110,13 @@ def test_floors_on_an_open_protocol():
         [("open-lfw", 48, "random"), ("open-lfw", 48, "lsh_pixels")]
     assert rows[0]["n_queries"] == 1521 and rows[0]["n_gallery"] == 7388
     assert rows[1]["map_all"] > rows[0]["map_all"] and 0 <= rows[0]["p_at_1"] <= 1
+
+
+def test_learned_nothing_names_cells_under_twice_the_random_floor():
+    from dmh.report.unseen import FLOOR_LABELS, learned_nothing
+
+    df = pd.DataFrame({"protocol": ["p"] * 4, "kind": ["network", "network", "network", "floor"],
+                       "method": ["A", "A", "B", FLOOR_LABELS["random"]],
+                       "map_all": [0.05, 0.03, 0.019, 0.01]})
+    assert learned_nothing(df).endswith(": B on p.")  # A's mean 0.04 >= 0.02 > B's 0.019
+    assert learned_nothing(df[df.method != "B"]).startswith("Every network beats")

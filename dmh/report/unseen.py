@@ -122,6 +122,20 @@ def seeds_line(df: pd.DataFrame) -> str:
         f"Networks: {lo} seed{'s' * (lo != 1)} per cell."
 
 
+def learned_nothing(df: pd.DataFrame) -> str:
+    """The networks whose mean mAP@all on a protocol is under 2x the random codes' (the rule
+    of the end-of-run verdict): they learned nothing there, and the line says so."""
+    mean = df.groupby(["protocol", "method"], sort=False).map_all.mean()
+    nets = df[df.kind == "network"].drop_duplicates(["protocol", "method"])
+    low = [f"{r.method} on {r.protocol}" for r in nets.itertuples()
+           if mean[r.protocol, r.method] < 2 * mean.get((r.protocol, FLOOR_LABELS["random"]), 0)]
+    if not low:
+        return "Every network beats 2x the random codes' mAP@all on every protocol."
+    return textwrap.fill("Under 2x the random codes' mAP@all, so learned nothing there (as on the "
+                         "closed protocol with random batches; see the comparison chapter): "
+                         + ", ".join(low) + ".", 90)
+
+
 def gap_table(df: pd.DataFrame) -> pd.DataFrame:
     """Per protocol: DMH's mean mAP@all and P@10, the best baseline network (DMH's loss
     variants aside) by mean mAP@all, the dlib anchors' mAP@all (float; hashed by LSH, ITQ,
