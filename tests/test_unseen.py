@@ -120,3 +120,38 @@ def test_learned_nothing_names_cells_under_twice_the_random_floor():
                        "map_all": [0.05, 0.03, 0.019, 0.01]})
     assert learned_nothing(df).endswith(": B on p.")  # A's mean 0.04 >= 0.02 > B's 0.019
     assert learned_nothing(df[df.method != "B"]).startswith("Every network beats")
+
+
+def test_anchor_records_score_the_given_embedding(tmp_path, monkeypatch, one_torch_thread):
+    """anchor_run on the closed LFW protocol with a stand-in embedding (one direction per
+    person plus noise): the float record equals `evaluate_float` on the same vectors, LSH
+    and the hash layer score far above random codes, and the records round-trip."""
+    real_data_or_skip("lfw")
+    import dmh.experiments.anchor_jobs as A
+    from dmh.data.dlib_faces import DlibFaces
+    from dmh.experiments.anchor_specs import AnchorSpec
+    from dmh.run.fit import protocol_parts
+    from dmh.run.store import Store
+
+    train, query, gallery, _ = protocol_parts(TrainConfig(dataset="lfw"))
+    keys = train.keys + query.keys
+    labels = np.concatenate([train.labels, query.labels])
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(labels.max() + 1, 128))
+    desc = (centres[labels] + 0.8 * rng.normal(size=(len(keys), 128))).astype(np.float32)
+    found = np.arange(len(keys)) % 50 != 0
+    faces = DlibFaces("lfw", "t", keys, found, np.zeros((len(keys), 4), int), np.zeros((len(keys), 5, 2)),
+                      desc)
+    monkeypatch.setattr(A, "dataset_faces", lambda name: faces)
+    monkeypatch.setattr(A, "HEAD_EPOCHS", 3)
+    store, p = Store(tmp_path), get_profile("paper")
+    rec = A.anchor_run(AnchorSpec("float", "lfw", 0, 0), p, store)
+    rows = faces.rows
+    want = evaluate_float(desc[rows(query.keys)], desc[rows(gallery.keys)], query.labels, gallery.labels)
+    assert rec.metrics["map_all"] == pytest.approx(want["map_all"], abs=1e-12)
+    assert rec.trunk["detected"]["query"] == pytest.approx(found[rows(query.keys)].mean(), abs=1e-4)
+    assert rec.split["n_query"] == len(query) and rec.config["dataset"] == "lfw"
+    for method in ("LSH", "DMH-head"):
+        r = A.anchor_run(AnchorSpec(method, "lfw", 24, 0), p, store)
+        assert r.metrics["map_all"] > 0.1, method  # random 24-bit codes: ~0.01
+        assert store.load_anchor(r.name, "") == r
