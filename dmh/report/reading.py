@@ -72,11 +72,14 @@ def shallow_records(profile: str | Profile) -> list[ShallowRecord]:
             for ds in p.datasets for s in C.shallow_specs(ds, p)]
 
 
-def floors_frame(profile: str | Profile) -> pd.DataFrame:
+def floors_frame(profile: str | Profile, protocols: bool = False) -> pd.DataFrame:
     """The untrained floors of the profile (`dmh grid floors`), one row per dataset, method
-    and code length."""
+    and code length: the closed protocol of each dataset, or (`protocols`) the open and
+    cross protocols."""
     p = get_profile(profile)
-    return pd.DataFrame(p.store.load_json(p.store.floors_path, grid_command("floors", p))["rows"])
+    df = pd.DataFrame(p.store.load_json(p.store.floors_path, grid_command("floors", p))["rows"])
+    is_open = df.dataset.str.startswith(("open-", "cross-"))
+    return df[is_open if protocols else ~is_open].reset_index(drop=True)
 
 
 def bench_rows() -> list[dict]:

@@ -78,8 +78,8 @@ def unseen_frame(profile: str | Profile, anchors: bool = True) -> pd.DataFrame:
                     r = p.store.load_anchor(s.name(), cmd)
                     rows.append(_row(s.protocol, ANCHOR_LABELS[s.method], "anchor", s.seed, r.metrics))
     rows += ceiling_rows(p)
-    fl = floors_frame(p)
-    fl = fl[fl.dataset.isin(C.open_protocols(p)) & (fl.bits == p.longest)]
+    fl = floors_frame(p, protocols=True)
+    fl = fl[fl.bits == p.longest]
     rows += [{"protocol": f.dataset, "method": FLOOR_LABELS[f.method], "kind": "floor",
               "seed": f.seed, "map_all": f.map_all, "p_at_1": f.p_at_1, "p_at_10": f.p_at_10}
              for f in fl.itertuples()]
