@@ -82,16 +82,6 @@ def _one(rgb: np.ndarray, fallback: tuple[int, int, int, int]):
     return bool(faces), (rect.left(), rect.top(), rect.right(), rect.bottom()), pts, desc
 
 
-def _crop_box(crop, w: int, h: int) -> tuple[int, int, int, int]:
-    """The box a dataset's `Crop` cuts from a w x h photo."""
-    if crop.box is not None:
-        return tuple(crop.box)
-    frac = crop.center_fraction or 1.0
-    s = max(1, int(round(min(w, h) * frac)))
-    left, top = (w - s) // 2, (h - s) // 2
-    return left, top, left + s, top + s
-
-
 def _chunk(root: Path, keys: list[str], crop, path: Path, report) -> dict:
     if path.exists():
         try:
@@ -105,7 +95,8 @@ def _chunk(root: Path, keys: list[str], crop, path: Path, report) -> dict:
     rows = []
     for k in keys:
         rgb = open_photo((root / k).read_bytes())
-        rows.append(_one(rgb, _crop_box(crop, rgb.shape[1], rgb.shape[0])))
+        h, w = rgb.shape[:2]
+        rows.append(_one(rgb, crop.box_in(w, h) or (0, 0, w, h)))
     got = {"keys": np.array(keys), "found": np.array([r[0] for r in rows]),
            "boxes": np.array([r[1] for r in rows], dtype=np.int64),
            "landmarks": np.stack([r[2] for r in rows]),
@@ -165,11 +156,20 @@ def aligned_images(faces: DlibFaces, size: int = 32) -> np.ndarray:
     return out
 
 
-def with_aligned_faces(fs: FaceSet) -> FaceSet:
-    """`fs` (a part of `lfw` or `pins`) with each image replaced by its aligned crop."""
-    faces = dataset_faces(fs.name)
-    images = aligned_images(faces, fs.images.shape[-1])[faces.rows(fs.keys)]
-    return FaceSet(images, fs.labels, fs.identities, fs.keys, fs.checksum, fs.name, fs.skipped)
+def with_aligned_faces(*parts: FaceSet) -> tuple[FaceSet, ...]:
+    """The parts (of `lfw` or `pins`) with each image replaced by its aligned crop; each
+    dataset's aligned array is read once for all its parts."""
+    aligned: dict = {}
+    out = []
+    for fs in parts:
+        key = (fs.name, fs.images.shape[-1])
+        if key not in aligned:
+            faces = dataset_faces(fs.name)
+            aligned[key] = faces, aligned_images(faces, fs.images.shape[-1])
+        faces, images = aligned[key]
+        out.append(FaceSet(images[faces.rows(fs.keys)], fs.labels, fs.identities, fs.keys,
+                           fs.checksum, fs.name, fs.skipped))
+    return tuple(out)
 
 
 __all__ = ["CHUNK", "DlibFaces", "aligned_images", "dataset_faces", "with_aligned_faces"]

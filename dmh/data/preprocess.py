@@ -69,15 +69,19 @@ class Crop:
     box: tuple[int, int, int, int] | None = None
     center_fraction: float | None = 1.0
 
-    def apply(self, im: Image.Image) -> Image.Image:
+    def box_in(self, w: int, h: int) -> tuple[int, int, int, int] | None:
+        """The (left, top, right, bottom) box cut from a w x h image; None: the whole frame."""
         if self.box is not None:
-            return im.crop(self.box)
+            return tuple(self.box)
         if self.center_fraction is None:
-            return im
-        w, h = im.size
+            return None
         s = max(1, int(round(min(w, h) * self.center_fraction)))
         left, top = (w - s) // 2, (h - s) // 2
-        return im.crop((left, top, left + s, top + s))
+        return left, top, left + s, top + s
+
+    def apply(self, im: Image.Image) -> Image.Image:
+        box = self.box_in(*im.size)
+        return im if box is None else im.crop(box)
 
 
 def _too_large(pixels: int, what: str) -> ImageError:

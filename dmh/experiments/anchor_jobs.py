@@ -21,6 +21,7 @@ from ..core.provenance import provenance
 from ..data.dlib_faces import DESCRIPTOR_MODEL, dataset_faces
 from ..metrics import evaluate_float, precision_ks
 from ..models import EmbeddingHashNet
+from ..run.batches import epoch_batches
 from ..run.evaluate import score_codes
 from ..run.fit import cosine_lr, protocol_parts, sgd_step
 from ..run.records import ShallowRecord
@@ -66,9 +67,7 @@ def train_head(x: np.ndarray, y: np.ndarray, cfg: TrainConfig, epochs: int = HEA
     steps = math.ceil(len(x) / cfg.batch_size)
     gen = torch.Generator().manual_seed(cfg.seed)
     for epoch in range(epochs):
-        order = torch.randperm(len(x), generator=gen)
-        for it in range(steps):
-            idx = order[it * cfg.batch_size:(it + 1) * cfg.batch_size]
+        for it, idx in enumerate(epoch_batches("random", yt, cfg.batch_size, gen)):
             for g in opt.param_groups:
                 g["lr"] = cosine_lr(cfg.lr, epoch * steps + it, epochs * steps)
             sgd_step(model, criterion, opt, xt[idx], yt[idx])

@@ -68,21 +68,23 @@ def run_grids(names: list[str], profile: str | Profile = "paper", *, workers: in
                 train_pool([c], p.store, workers=1, device=device, log=log)
                 log(f"weights of {c.name()}: {ensure_checkpoint(c, p.store, device)}")
         elif g.job == "shallow":
-            specs = g.items(ds, p)
-            new = sum(not p.store.shallow_path(s.name()).exists() for s in specs)
-            for s in specs:
-                shallow_run(s, p.store)
-            log(f"{name}: {len(specs)} shallow records, {len(specs) - new} cached, {new} fitted "
+            n, new = _make_each(g.items(ds, p), p.store.shallow_path, lambda s: shallow_run(s, p.store))
+            log(f"{name}: {n} shallow records, {n - new} cached, {new} fitted "
                 f"({time.perf_counter() - t:.1f} s)")
         elif g.job == "anchor":
-            specs = g.items(ds, p)
-            new = sum(not p.store.anchor_path(s.name()).exists() for s in specs)
-            for s in specs:
-                anchor_run(s, p, p.store)
-            log(f"{name}: {len(specs)} anchor records, {len(specs) - new} cached, {new} made "
+            n, new = _make_each(g.items(ds, p), p.store.anchor_path, lambda s: anchor_run(s, p, p.store))
+            log(f"{name}: {n} anchor records, {n - new} cached, {new} made "
                 f"({time.perf_counter() - t:.1f} s)")
         elif g.job == "floors":
             _floors(p, log)
+
+
+def _make_each(specs, path_of, make) -> tuple[int, int]:
+    """`make` every spec (each reuses its stored record); (specs, how many were not stored)."""
+    new = sum(not path_of(s.name()).exists() for s in specs)
+    for s in specs:
+        make(s)
+    return len(specs), new
 
 
 def _floors(p: Profile, log) -> None:

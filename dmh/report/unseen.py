@@ -33,10 +33,15 @@ def landed(grid: str, profile: str | Profile) -> tuple[list, list[str]]:
     """(records, names of the runs not trained yet) of an open or cross grid: its first seed
     of every method comes first, so a grid still running shows every method once."""
     p = get_profile(profile)
-    kind, ds = grid.split("-", 1)
-    configs = C.open_configs(kind, ds, p)
-    have = [c for c in configs if p.store.has_run(c)]
-    return records(grid, p, have), [c.name() for c in configs if not p.store.has_run(c)]
+    have, missing = _split_landed(grid, p)
+    return records(grid, p, have), [c.name() for c in missing]
+
+
+def _split_landed(grid: str, p: Profile) -> tuple[list, list]:
+    """(configs stored, configs not yet) of an open or cross grid, in the grid's order."""
+    configs = C.open_configs(*grid.split("-", 1), p)
+    stored = [p.store.has_run(c) for c in configs]
+    return ([c for c, s in zip(configs, stored) if s], [c for c, s in zip(configs, stored) if not s])
 
 
 def missing_line(profile: str | Profile) -> str:
@@ -44,13 +49,12 @@ def missing_line(profile: str | Profile) -> str:
     the command that makes them."""
     p = get_profile(profile)
     grids = [f"{kind}-{ds}" for ds in p.datasets for kind in ("open", "cross")]
-    missing = {g: landed(g, p)[1] for g in grids}
-    n = sum(map(len, missing.values()))
+    split = {g: _split_landed(g, p) for g in grids}
+    n = sum(len(missing) for _, missing in split.values())
     if not n:
         return "Every run of the open and cross grids is in."
-    total = {g: len(C.open_configs(*g.split("-", 1), p)) for g in grids}
-    each = ", ".join(f"{g} {len(m)} of {total[g]}" for g, m in missing.items())
-    names = ": " + ", ".join(x for m in missing.values() for x in m) if n <= 10 else ""
+    each = ", ".join(f"{g} {len(m)} of {len(h) + len(m)}" for g, (h, m) in split.items())
+    names = ": " + ", ".join(c.name() for _, m in split.values() for c in m) if n <= 10 else ""
     return textwrap.fill(f"Not trained yet, {n} runs ({each}){names}. The tables show the seeds "
                          f"that landed (– where none has); `{grid_command(' '.join(grids), p)}` "
                          f"resumes the rest.", 90)

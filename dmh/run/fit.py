@@ -28,7 +28,7 @@ def protocol_parts(cfg: TrainConfig) -> tuple[FaceSet, FaceSet, FaceSet, dict]:
     if cfg.face_crop == "aligned":
         from ..data.dlib_faces import with_aligned_faces
 
-        train, query, gallery = (with_aligned_faces(p) for p in (train, query, gallery))
+        train, query, gallery = with_aligned_faces(train, query, gallery)
     return train, query, gallery, split
 
 
