@@ -20,7 +20,7 @@ from dmh import book
 from dmh.core.paths import REPO_ROOT
 
 CHAPTERS = ["intro", "data", "main_results", "ablation_dense", "ablation_head", "ablation_losses",
-            "retrieval_examples", "comparison", "unseen", "scale"]
+            "retrieval_examples", "comparison", "recipe", "unseen", "scale"]
 
 
 def test_toc_lists_the_chapters_with_titles():

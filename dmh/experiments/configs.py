@@ -61,9 +61,10 @@ def ablation_configs(dataset: str, p: Profile, variants=None) -> dict[str, list[
 
 
 def budget_configs(dataset: str, p: Profile) -> list[TrainConfig]:
-    """The chosen config on validation at half, one and two times the epoch budget."""
+    """The chosen config on validation at each of the profile's multiples of the epoch budget
+    (each run its own cosine schedule, so every point is a finished run)."""
     base = method_config("dmh", dataset, p, bits=p.longest, eval_split="val")
-    return [replace(base, epochs=max(1, int(base.epochs * f))) for f in (0.5, 1, 2)]
+    return [replace(base, epochs=max(1, int(base.epochs * f))) for f in p.budget_factors]
 
 
 def comparison_configs(dataset: str, p: Profile) -> list[TrainConfig]:
@@ -81,6 +82,9 @@ def input_configs(dataset: str, p: Profile) -> list[TrainConfig]:
 
 
 PAIRWISE_METHODS = ("dsh", "dpsh", "hashnet")
+# DSH's and DPSH's tanh outputs saturate at lr 0.1 (92% of units beyond 0.99 after 2 epochs;
+# scripts/tanh_saturation.py): the study goes two decades below their searched lrs.
+PAIRWISE_STUDY_LRS = (0.1, 0.01, 0.001, 0.0001)
 
 
 def sampler_configs(dataset: str, p: Profile) -> list[TrainConfig]:
@@ -89,6 +93,14 @@ def sampler_configs(dataset: str, p: Profile) -> list[TrainConfig]:
     once a batch holds same-person pairs?"""
     return [replace(method_config(m, dataset, p, bits=p.longest, seed=p.seeds[0], eval_split="val"),
                     sampler=s) for m in PAIRWISE_METHODS for s in ("random", "pk4")]
+
+
+def pairwise_lr_configs(dataset: str, p: Profile) -> list[TrainConfig]:
+    """DSH and DPSH on validation at every lr of the study, with random and identity-balanced
+    batches (the lrs they were searched over are the tune and sampler grids' runs)."""
+    return [replace(method_config(m, dataset, p, bits=p.longest, seed=p.seeds[0], eval_split="val"),
+                    lr=lr, sampler=s)
+            for m in ("dsh", "dpsh") for lr in PAIRWISE_STUDY_LRS for s in ("random", "pk4")]
 
 
 # Open-set grids by the dataset retrieved on: `open-<ds>` trains on <ds>'s other people,

@@ -37,10 +37,12 @@ GRIDS = {
     "sensitivity": Grid("deep", C.sensitivity_configs, True, "DMH's validation candidates on test"),
     "ablation": Grid("deep", lambda ds, p: [c for cs in C.ablation_configs(ds, p).values() for c in cs],
                      True, "one-change variants of DMH at the longest code"),
-    "budget": Grid("deep", C.budget_configs, True, "DMH at 0.5/1/2x the epochs, on validation"),
+    "budget": Grid("deep", C.budget_configs, True, "DMH at 0.5x to 8x the epochs (paper), on validation"),
     "comparison": Grid("deep", C.comparison_configs, True, "every deep method, equal budget"),
     "input": Grid("deep", C.input_configs, True, "DMH on validation: fixed crop vs dlib-aligned crop"),
     "sampler": Grid("deep", C.sampler_configs, True, "pairwise baselines with P x K batches, validation"),
+    "pairlr": Grid("deep", C.pairwise_lr_configs, True, "DSH and DPSH at lr 0.1 to 0.0001, random "
+                   "and P x K batches, validation"),
     "open": Grid("deep", lambda ds, p: C.open_configs("open", ds, p), True,
                  "DMH, its loss variants and the deep baselines on people "
                  "they never saw (open-lfw, open-pins)"),

@@ -27,6 +27,8 @@ class Profile:
         ablation_seeds: seeds of the ablation variants.
         search: per method, the validation candidates of its own hyperparameters (every
             combination is one 48-bit, seed-0 run on the validation split).
+        budget_factors: the multiples of the epoch budget the budget grid trains DMH at
+            (on validation): how binding the budget is.
         anchors: whether its chapters show what needs dlib's pass over every LFW and Pins
             image (~50 core-minutes, cached): the dlib-embedding anchors and the aligned-crop
             runs. The quick profile leaves them out.
@@ -40,6 +42,7 @@ class Profile:
     threads: int
     ablation_seeds: tuple[int, ...]
     search: dict = field(default_factory=dict)
+    budget_factors: tuple[float, ...] = (0.5, 1, 2)
     anchors: bool = False
 
     @property
@@ -59,7 +62,8 @@ PROFILES = {
     "paper": Profile("paper", ("lfw", "pins"), (12, 24, 36, 48), (0, 1, 2), {"lfw": 40, "pins": 10},
                      GRID_THREADS, (0, 1, 2),
                      search={"dmh": {"lr": (0.1,), "lam": (0.001, 0.01, 0.1), "mu": (0.001, 0.01, 0.1)},
-                             "dsh": PAIRWISE_LRS, "dpsh": PAIRWISE_LRS}, anchors=True),
+                             "dsh": PAIRWISE_LRS, "dpsh": PAIRWISE_LRS},
+                     budget_factors=(0.5, 1, 2, 4, 8), anchors=True),
     # one thread: a 2-thread run is not bit-reproducible (OpenMP reductions), and the quick
     # notebooks' validation choices must come out the same in CI as when they were committed
     "quick": Profile("quick", ("lfw",), (12, 48), (0,), {"lfw": 2, "pins": 1}, 1, (0,),

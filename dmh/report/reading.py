@@ -23,6 +23,7 @@ CHAPTER_GRIDS = {
     "ablation_losses": ["ablation-{ds}", "tune-{ds}", "sensitivity-{ds}"],
     "retrieval_examples": ["examples-{last}"],
     "comparison": ["comparison-{ds}", "tune-{ds}", "shallow-{ds}"],
+    "recipe": ["floors", "budget-{ds}", "pairlr-{ds}", "input-{ds}"],
     "scale": [],
     "unseen": ["floors", "open-{ds}", "cross-{ds}", "anchor-{ds}", "input-{ds}",
                "openweights-{first}"],
@@ -58,6 +59,16 @@ def records(name: str, profile: str | Profile, configs=None) -> list[RunRecord]:
     except MissingRecord as e:  # the validation choice the configs need
         raise MissingRecord(f"{e}; or `{cmd}`, which makes it") from None
     return [p.store.load_run(c, cmd) for c in items]
+
+
+def split_stored(name: str, profile: str | Profile) -> tuple[list, list]:
+    """(configs stored, configs not trained yet) of grid `name`, in the grid's order: a
+    chapter on a grid still running shows what landed."""
+    p = get_profile(profile)
+    grid, ds = parse(name, p)
+    configs = grid.items(ds, p)
+    stored = [p.store.has_run(c) for c in configs]
+    return ([c for c, s in zip(configs, stored) if s], [c for c, s in zip(configs, stored) if not s])
 
 
 def dataset_records(kind: str, profile: str | Profile) -> list[RunRecord]:

@@ -12,7 +12,7 @@ from ..experiments import configs as C
 from ..experiments.anchor_specs import anchor_specs
 from ..experiments.profiles import Profile, get_profile
 from ..methods import label
-from .reading import floors_frame, grid_command, records
+from .reading import floors_frame, grid_command, records, split_stored
 from .spread import in_seed_std
 
 # Loss variants of DMH by their losses (as `configs.ABLATIONS` names them).
@@ -33,15 +33,8 @@ def landed(grid: str, profile: str | Profile) -> tuple[list, list[str]]:
     """(records, names of the runs not trained yet) of an open or cross grid: its first seed
     of every method comes first, so a grid still running shows every method once."""
     p = get_profile(profile)
-    have, missing = _split_landed(grid, p)
+    have, missing = split_stored(grid, p)
     return records(grid, p, have), [c.name() for c in missing]
-
-
-def _split_landed(grid: str, p: Profile) -> tuple[list, list]:
-    """(configs stored, configs not yet) of an open or cross grid, in the grid's order."""
-    configs = C.open_configs(*grid.split("-", 1), p)
-    stored = [p.store.has_run(c) for c in configs]
-    return ([c for c, s in zip(configs, stored) if s], [c for c, s in zip(configs, stored) if not s])
 
 
 def missing_line(profile: str | Profile) -> str:
@@ -49,7 +42,7 @@ def missing_line(profile: str | Profile) -> str:
     the command that makes them."""
     p = get_profile(profile)
     grids = [f"{kind}-{ds}" for ds in p.datasets for kind in ("open", "cross")]
-    split = {g: _split_landed(g, p) for g in grids}
+    split = {g: split_stored(g, p) for g in grids}
     n = sum(len(missing) for _, missing in split.values())
     if not n:
         return "Every run of the open and cross grids is in."

@@ -1,0 +1,110 @@
+"""Training budget and recipe: how far DMH is from its plateau (validation mAP against epochs
+and training time), whether DSH and DPSH learn at lower lrs or with identity-balanced
+batches, and the runs of the study that have not landed yet."""
+from __future__ import annotations
+
+import textwrap
+
+import pandas as pd
+
+from ..experiments.profiles import Profile, get_profile
+from ..methods import label
+from .frames import machine_of
+from .reading import floors_frame, grid_command, records, split_stored
+
+# The plateau rule of the convergence issue: one more doubling of the budget adds under 5%
+# relative validation mAP.
+PLATEAU_GAIN = 0.05
+
+
+def study_records(kind: str, profile: str | Profile) -> tuple[list, list[str]]:
+    """(records that landed, names of runs not trained yet) of grid `<kind>-<ds>` for every
+    dataset of the profile."""
+    p = get_profile(profile)
+    have, missing = [], []
+    for ds in p.datasets:
+        stored, absent = split_stored(f"{kind}-{ds}", p)
+        have += records(f"{kind}-{ds}", p, stored)
+        missing += [c.name() for c in absent]
+    return have, missing
+
+
+def budget_frame(profile: str | Profile) -> pd.DataFrame:
+    """DMH's chosen config on validation at each multiple of the epoch budget: mAP@all, its
+    binary/float ratio, training seconds, and the relative gain over the run at half the
+    epochs (the doubling before it)."""
+    p = get_profile(profile)
+    rows = []
+    for r in study_records("budget", p)[0]:
+        budget = p.epochs[r.dataset]
+        rows.append({"dataset": r.dataset, "epochs": r.config.epochs,
+                     "x budget": r.config.epochs / budget, "val mAP@all": r.metrics["map_all"],
+                     "float val mAP@all": r.metrics["map_all_float"], "train_s": r.train_s,
+                     "machine": machine_of(r)})
+    df = pd.DataFrame(rows).sort_values(["dataset", "epochs"]).reset_index(drop=True)
+    prev = df.groupby("dataset")["val mAP@all"].shift()
+    df["gain over half"] = df["val mAP@all"] / prev - 1
+    return df
+
+
+def plateau_lines(df: pd.DataFrame) -> str:
+    """Per dataset: the first budget whose doubling added under `PLATEAU_GAIN`, or the gain of
+    the last doubling when none did yet."""
+    out = []
+    for ds, g in df.groupby("dataset", sort=False):
+        g = g.dropna(subset=["gain over half"])
+        flat = g[g["gain over half"] < PLATEAU_GAIN]
+        if len(flat):
+            r = flat.iloc[0]
+            out.append(f"{ds}: at its plateau by {int(r.epochs) // 2} epochs (doubling to "
+                       f"{int(r.epochs)} added {r['gain over half']:+.1%} validation mAP, under "
+                       f"{PLATEAU_GAIN:.0%}).")
+        elif len(g):
+            r = g.iloc[-1]
+            out.append(f"{ds}: not at its plateau: the last doubling, to {int(r.epochs)} epochs, "
+                       f"still added {r['gain over half']:+.1%} validation mAP.")
+    return "\n".join(textwrap.fill(s, 90) for s in out)
+
+
+def pairwise_frame(profile: str | Profile) -> pd.DataFrame:
+    """DSH and DPSH on validation: mAP@all by dataset, method, batches and lr, beside twice
+    the random codes' test mAP@all (the learned-nothing line)."""
+    p = get_profile(profile)
+    floors = floors_frame(p)
+    floor = floors[(floors.method == "random") & (floors.bits == p.longest)].set_index("dataset").map_all
+    rows = [{"dataset": r.dataset, "method": label(r.config.method),
+             "batches": "P x K" if r.config.sampler != "random" else "random",
+             "lr": r.config.lr, "val mAP@all": r.metrics["map_all"],
+             "2x random codes": 2 * floor[r.dataset]} for r in study_records("pairlr", p)[0]]
+    return pd.DataFrame(rows)
+
+
+def pairwise_table(df: pd.DataFrame) -> pd.DataFrame:
+    """The study as a grid: rows dataset x method x batches, columns lr."""
+    return df.pivot_table(index=["dataset", "method", "batches"], columns="lr",
+                          values="val mAP@all").sort_index(axis=1, ascending=False).round(4)
+
+
+def pairwise_lines(df: pd.DataFrame) -> str:
+    """Per dataset and method: its best cell, and whether any cell clears the learned-nothing
+    line."""
+    out = []
+    for (ds, m), g in df.groupby(["dataset", "method"], sort=False):
+        best = g.loc[g["val mAP@all"].idxmax()]
+        verdict = ("learns" if best["val mAP@all"] >= best["2x random codes"]
+                   else "learns nothing in any cell")
+        out.append(f"{ds} {m}: best val mAP@all {best['val mAP@all']:.4f} at lr {best.lr:g}, "
+                   f"{best.batches} batches; 2x random codes {best['2x random codes']:.4f}: {verdict}.")
+    return "\n".join(textwrap.fill(s, 90) for s in out)
+
+
+def study_missing_line(profile: str | Profile, kinds=("budget", "pairlr")) -> str:
+    """How many study runs have not landed yet, and the command that trains them."""
+    p = get_profile(profile)
+    missing = [n for k in kinds for n in study_records(k, p)[1]]
+    if not missing:
+        return "Every run of the study is in."
+    grids = " ".join(f"{k}-{ds}" for k in kinds for ds in p.datasets)
+    names = f": {', '.join(missing)}" if len(missing) <= 6 else ""
+    return textwrap.fill(f"Not trained yet, {len(missing)} runs{names}. The tables show what "
+                         f"landed; `{grid_command(grids, p)}` resumes the rest.", 90)

@@ -1,0 +1,55 @@
+"""The training budget and recipe study: its grids reuse the runs that exist, and its verdict
+lines follow their rules on hand-made tables."""
+import pandas as pd
+
+from dmh.experiments import configs as C
+from dmh.experiments.profiles import get_profile
+from dmh.experiments.tuning import candidates
+from dmh.report.recipe import pairwise_lines, pairwise_table, plateau_lines
+
+
+def test_budget_grid_trains_the_profiles_multiples(monkeypatch):
+    p = get_profile("paper")
+    monkeypatch.setattr(C, "method_config", lambda m, ds, p, **kw: C.base_config(ds, p, **kw))
+    assert [c.epochs for c in C.budget_configs("lfw", p)] == [20, 40, 80, 160, 320]
+    assert [c.epochs for c in C.budget_configs("pins", get_profile("quick"))] == [1, 1, 2]
+
+
+def test_pairwise_study_holds_the_tuned_candidates():
+    """The study's random-batch cells at the searched lrs are the tune grid's runs (same keys),
+    so they are read, not retrained; and the paper records of both exist."""
+    p = get_profile("paper")
+    for ds in p.datasets:
+        study = {c.key() for c in C.pairwise_lr_configs(ds, p)}
+        tuned = [c for m in ("dsh", "dpsh") for c in candidates(m, ds, p)]
+        assert {c.key() for c in tuned} <= study
+        assert all(p.store.has_run(c) for c in tuned)
+        assert len(study) == 2 * len(C.PAIRWISE_STUDY_LRS) * 2
+
+
+def _budget(ds, maps):
+    epochs = [10 * 2 ** i for i in range(len(maps))]
+    df = pd.DataFrame({"dataset": ds, "epochs": epochs, "val mAP@all": maps})
+    df["gain over half"] = df["val mAP@all"] / df["val mAP@all"].shift() - 1
+    return df
+
+
+def test_plateau_is_the_first_doubling_under_five_percent():
+    df = pd.concat([_budget("a", [0.1, 0.2, 0.25, 0.26, 0.27]), _budget("b", [0.1, 0.15, 0.2])])
+    lines = plateau_lines(df)
+    # a: 0.25 -> 0.26 is +4.0%: the plateau is reached by 40 epochs (doubling to 80)
+    assert "a: at its plateau by 40 epochs (doubling to 80 added +4.0%" in lines
+    # b: 0.15 -> 0.2 is +33.3%, and no doubling was under 5%
+    assert "b: not at its plateau: the last doubling, to 40 epochs, still added +33.3%" in lines
+
+
+def test_pairwise_verdict_against_twice_the_random_codes():
+    df = pd.DataFrame({"dataset": "d", "method": ["DSH"] * 2 + ["DPSH"] * 2,
+                       "batches": ["random", "P x K"] * 2, "lr": [0.1, 0.1, 0.01, 0.01],
+                       "val mAP@all": [0.011, 0.030, 0.012, 0.019], "2x random codes": 0.02})
+    lines = pairwise_lines(df).replace("\n", " ")
+    assert "d DSH: best val mAP@all 0.0300 at lr 0.1, P x K batches; 2x random codes 0.0200: learns." in lines
+    assert "d DPSH: best val mAP@all 0.0190 at lr 0.01, P x K batches" in lines
+    assert lines.endswith("learns nothing in any cell.")
+    t = pairwise_table(df)
+    assert t.loc[("d", "DSH", "P x K"), 0.1] == 0.03 and list(t.columns) == [0.1, 0.01]
