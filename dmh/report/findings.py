@@ -8,10 +8,11 @@ from ..experiments.configs import FULL_DMH
 from ..experiments.profiles import get_profile
 from .ablations import ablation_frame, verdict_table
 from .comparison import deep_frame, shallow_frame, winners
+from .frames import NAMES
 from .reading import dataset_records, shallow_records
+from .recipe import finding as recipe_finding
 from .unseen import finding as unseen_finding
 
-NAMES = {"lfw": "LFW", "pins": "Pins"}
 
 
 def headline_frame(profile) -> pd.DataFrame:
@@ -68,5 +69,6 @@ def findings(profile) -> list[str]:
                    f"{top.winner_map:.3f} leads {top.runner_up} {top.runner_up_map:.3f}"
                    + ("." if top.margin_over_std != top.margin_over_std else
                       f" by {top.margin_over_std:.1f} seed std."))
+    out.append(recipe_finding(p))
     out.append(unseen_finding(p))
     return out

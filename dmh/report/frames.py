@@ -8,6 +8,9 @@ import pandas as pd
 
 from ..methods import label
 
+# Datasets as the book names them.
+NAMES = {"lfw": "LFW", "pins": "Pins"}
+
 
 def machine_of(record) -> str:
     """The machine a record was made on, e.g. `AMD EPYC (cpu, 1 thread)` or `NVIDIA H200 (cuda)`."""

@@ -6,9 +6,11 @@ import time
 
 from ..core.provenance import provenance
 from ..experiments.profiles import Profile, get_profile
+from . import frames
 from .frames import hardware_line
 
-NAMES = {"lfw": "LFW", "pins": "Pins"}
+NAMES = frames.NAMES  # the notebooks read NB.NAMES
+
 _started: list[float] = []
 
 

@@ -15,7 +15,7 @@ from ..run.store import MissingRecord, paper_store
 # where the profile shows them (`Profile.anchors`).
 CHAPTER_GRIDS = {
     "intro": ["comparison-{ds}", "tune-{ds}", "shallow-{ds}", "ablation-{ds}", "floors",
-              "open-{ds}", "cross-{ds}", "anchor-{ds}"],
+              "budget-{ds}", "pairlr-{ds}", "open-{ds}", "cross-{ds}", "anchor-{ds}"],
     "data": ["floors"],
     "main_results": ["floors", "main-{ds}", "budget-{ds}"],
     "ablation_dense": ["ablation-{ds}"],

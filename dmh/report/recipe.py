@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..experiments.profiles import Profile, get_profile
 from ..methods import label
-from .frames import machine_of
+from .frames import NAMES, machine_of
 from .reading import floors_frame, grid_command, records, split_stored
 
 # The plateau rule of the convergence issue: one more doubling of the budget adds under 5%
@@ -37,7 +37,7 @@ def budget_frame(profile: str | Profile) -> pd.DataFrame:
     rows = []
     for r in study_records("budget", p)[0]:
         budget = p.epochs[r.dataset]
-        rows.append({"dataset": r.dataset, "epochs": r.config.epochs,
+        rows.append({"dataset": NAMES[r.dataset], "epochs": r.config.epochs,
                      "x budget": r.config.epochs / budget, "val mAP@all": r.metrics["map_all"],
                      "float val mAP@all": r.metrics["map_all_float"], "train_s": r.train_s,
                      "machine": machine_of(r)})
@@ -72,7 +72,7 @@ def pairwise_frame(profile: str | Profile) -> pd.DataFrame:
     p = get_profile(profile)
     floors = floors_frame(p)
     floor = floors[(floors.method == "random") & (floors.bits == p.longest)].set_index("dataset").map_all
-    rows = [{"dataset": r.dataset, "method": label(r.config.method),
+    rows = [{"dataset": NAMES[r.dataset], "method": label(r.config.method),
              "batches": "P x K" if r.config.sampler != "random" else "random",
              "lr": r.config.lr, "val mAP@all": r.metrics["map_all"],
              "2x random codes": 2 * floor[r.dataset]} for r in study_records("pairlr", p)[0]]
@@ -108,3 +108,17 @@ def study_missing_line(profile: str | Profile, kinds=("budget", "pairlr")) -> st
     names = f": {', '.join(missing)}" if len(missing) <= 6 else ""
     return textwrap.fill(f"Not trained yet, {len(missing)} runs{names}. The tables show what "
                          f"landed; `{grid_command(grids, p)}` resumes the rest.", 90)
+
+
+def finding(profile: str | Profile) -> str:
+    """The intro's sentence on the training budget and the pairwise baselines."""
+    p = get_profile(profile)
+    plateau = " ".join(plateau_lines(budget_frame(p)).split())
+    pairs = pairwise_frame(p)
+    best = pairs.groupby(["dataset", "method"], sort=False)[["val mAP@all", "2x random codes"]].max()
+    learns = [f"{m} on {ds}" for (ds, m), r in best.iterrows() if r["val mAP@all"] >= r["2x random codes"]]
+    return (f"**Training budget** ([chapter](recipe.html)), DMH's validation mAP@all at "
+            f"{p.longest} bits as its epochs double: {plateau} DSH and DPSH across "
+            f"{pairs.lr.nunique()} lrs with random and P x K batches clear twice the random "
+            f"codes' mAP in {len(learns)} of {len(best)} method-dataset pairs"
+            + (f" ({', '.join(learns)})." if learns else "."))
