@@ -67,16 +67,18 @@ def plateau_lines(df: pd.DataFrame) -> str:
 
 
 def pairwise_frame(profile: str | Profile) -> pd.DataFrame:
-    """DSH and DPSH on validation: mAP@all by dataset, method, batches and lr, beside twice
-    the random codes' test mAP@all (the learned-nothing line)."""
+    """The pairwise baselines on validation: DSH and DPSH at every lr of the study, HashNet at
+    its lr (`sampler-<ds>`), each with random and P x K batches; mAP@all beside twice the
+    random codes' test mAP@all (the learned-nothing line)."""
     p = get_profile(profile)
     floors = floors_frame(p)
     floor = floors[(floors.method == "random") & (floors.bits == p.longest)].set_index("dataset").map_all
+    runs = {r.config_key: r for kind in ("pairlr", "sampler") for r in study_records(kind, p)[0]}
     rows = [{"dataset": NAMES[r.dataset], "method": label(r.config.method),
              "batches": "P x K" if r.config.sampler != "random" else "random",
              "lr": r.config.lr, "val mAP@all": r.metrics["map_all"],
-             "2x random codes": 2 * floor[r.dataset]} for r in study_records("pairlr", p)[0]]
-    return pd.DataFrame(rows)
+             "2x random codes": 2 * floor[r.dataset]} for r in runs.values()]
+    return pd.DataFrame(rows).sort_values(["dataset", "method", "batches", "lr"], ignore_index=True)
 
 
 def pairwise_table(df: pd.DataFrame) -> pd.DataFrame:
@@ -98,7 +100,7 @@ def pairwise_lines(df: pd.DataFrame) -> str:
     return "\n".join(textwrap.fill(s, 90) for s in out)
 
 
-def study_missing_line(profile: str | Profile, kinds=("budget", "pairlr")) -> str:
+def study_missing_line(profile: str | Profile, kinds=("budget", "pairlr", "sampler")) -> str:
     """How many study runs have not landed yet, and the command that trains them."""
     p = get_profile(profile)
     missing = [n for k in kinds for n in study_records(k, p)[1]]
@@ -118,7 +120,8 @@ def finding(profile: str | Profile) -> str:
     best = pairs.groupby(["dataset", "method"], sort=False)[["val mAP@all", "2x random codes"]].max()
     learns = [f"{m} on {ds}" for (ds, m), r in best.iterrows() if r["val mAP@all"] >= r["2x random codes"]]
     return (f"**Training budget** ([chapter](recipe.html)), DMH's validation mAP@all at "
-            f"{p.longest} bits as its epochs double: {plateau} DSH and DPSH across "
-            f"{pairs.lr.nunique()} lrs with random and P x K batches clear twice the random "
-            f"codes' mAP in {len(learns)} of {len(best)} method-dataset pairs"
+            f"{p.longest} bits as its epochs double: {plateau} The pairwise baselines (DSH and "
+            f"DPSH across {pairs.lr.nunique()} lrs, HashNet at its lr), with random and P x K "
+            f"batches, clear twice the random codes' mAP in {len(learns)} of {len(best)} "
+            f"method-dataset pairs"
             + (f" ({', '.join(learns)})." if learns else "."))
