@@ -1,11 +1,15 @@
 """The training budget and recipe study: its grids reuse the runs that exist, and its verdict
 lines follow their rules on hand-made tables."""
+import math
+
 import pandas as pd
+import pytest
+import torch
 
 from dmh.experiments import configs as C
 from dmh.experiments.profiles import get_profile
 from dmh.experiments.tuning import candidates
-from dmh.report.recipe import pairwise_lines, pairwise_table, plateau_lines
+from dmh.report.recipe import pairwise_lines, pairwise_table, plateau_lines, trial_lines
 
 
 def test_budget_grid_trains_the_profiles_multiples(monkeypatch):
@@ -53,3 +57,49 @@ def test_pairwise_verdict_against_twice_the_random_codes():
     assert lines.endswith("learns nothing in any cell.")
     t = pairwise_table(df)
     assert t.loc[("d", "DSH", "P x K"), 0.1] == 0.03 and list(t.columns) == [0.1, 0.01]
+
+
+def test_warmup_then_cosine_closed_form():
+    from dmh.run.fit import cosine_lr
+    assert cosine_lr(0.1, 0, 100, 10) == 0.0
+    assert cosine_lr(0.1, 5, 100, 10) == 0.05                       # halfway up the ramp
+    assert cosine_lr(0.1, 10, 100, 10) == 0.1                       # the cosine starts at base
+    assert abs(cosine_lr(0.1, 55, 100, 10) - 0.05) < 1e-12          # its midpoint
+    assert [cosine_lr(0.2, s, 50) for s in (0, 25, 50)] == [0.2, 0.5 * 0.2 * (1 + math.cos(math.pi / 2)), 0.0]
+
+
+def test_warmup_is_checked_and_absent_from_old_keys():
+    from dmh.core.config import TrainConfig
+    base = TrainConfig(dataset="lfw", epochs=10)
+    assert "warmup_epochs" not in base.to_dict()
+    assert TrainConfig(dataset="lfw", epochs=10, warmup_epochs=1).key() != base.key()
+    for bad in (-1, 10, 1.5, True):
+        with pytest.raises(ValueError, match="warmup_epochs"):
+            TrainConfig(dataset="lfw", epochs=10, warmup_epochs=bad)
+
+
+def test_label_smoothing_is_the_mixed_target_cross_entropy():
+    from dmh.losses import DMHLoss
+    torch.manual_seed(0)
+    logits, y, h = torch.randn(6, 5), torch.tensor([0, 1, 2, 3, 4, 0]), torch.zeros(6, 8)
+    loss = DMHLoss(n_classes=5, n_bits=8, use_center=False, use_quantization=False, label_smoothing=0.2)
+    logp = torch.log_softmax(logits, 1)
+    by_hand = (0.8 * -logp[torch.arange(6), y] + 0.2 * -logp.mean(1)).mean()
+    assert torch.allclose(loss(h, logits, y)[0], by_hand)
+    with pytest.raises(ValueError, match="label_smoothing"):
+        DMHLoss(n_classes=5, n_bits=8, label_smoothing=1.0)
+
+
+def test_trials_kept_only_beyond_two_seed_stds():
+    df = pd.DataFrame({"dataset": ["a"] * 3 + ["b"] * 2,
+                       "trial": ["recipe as chosen", "x", "y", "recipe as chosen", "x"],
+                       "change": [0, 0.03, 0.01, 0, -0.02], "in main seed std": [0, 3.0, 1.0, 0, -2.5]})
+    lines = trial_lines(df)
+    assert lines.splitlines()[0] == "a: x (+0.0300, +3.0 seed std) beat the recipe as chosen by more than two seed stds."
+    assert lines.splitlines()[1] == "b: no trial beats the recipe as chosen by more than two seed stds."
+
+
+def test_trials_with_one_main_seed_say_so():
+    df = pd.DataFrame({"dataset": "a", "trial": ["recipe as chosen", "x"], "change": [0, 0.01],
+                       "in main seed std": [float("nan")] * 2})
+    assert trial_lines(df) == "a: no seed spread to judge by (one main seed); the largest change is x's +0.0100."

@@ -19,6 +19,8 @@ class TrainConfig:
             and scores the test queries against the gallery.
         epochs, batch_size, lr, momentum, weight_decay: SGD with Nesterov momentum and a
             cosine learning-rate schedule over all steps.
+        warmup_epochs: epochs of linear lr warmup from 0 before the cosine schedule (which then
+            spans the remaining steps); 0, the paper recipe, is not stored in keys.
         lam, mu, alpha: center-loss weight, quantization-loss weight, center update rate.
         losses: which of softmax / center / quantization are on.
         trunk, head: `dense` | `plain`, `conv_gap` | `fc` (the ablations).
@@ -67,12 +69,17 @@ class TrainConfig:
     sampler: str = "random"
     protocol: str = "closed"
     face_crop: str = "box"
+    warmup_epochs: int = 0
 
     def __post_init__(self) -> None:
         for name in ("bits", "epochs", "batch_size", "threads", "image_size"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a whole number >= 1, got {value!r}")
+        if isinstance(self.warmup_epochs, bool) or not isinstance(self.warmup_epochs, int) \
+                or not 0 <= self.warmup_epochs < self.epochs:
+            raise ValueError(f"warmup_epochs must be a whole number from 0 to epochs - 1, "
+                             f"got {self.warmup_epochs!r} with {self.epochs} epochs")
         if not self.lr > 0:
             raise ValueError(f"lr must be > 0, got {self.lr!r}")
         s = self.sampler
@@ -99,7 +106,7 @@ class TrainConfig:
         d = asdict(self)
         d["losses"] = list(self.losses)
         for name, default in (("data_checksum", ""), ("sampler", "random"), ("protocol", "closed"),
-                              ("face_crop", "box")):
+                              ("face_crop", "box"), ("warmup_epochs", 0)):
             if d[name] == default:  # fields added later: absent from earlier runs' keys
                 del d[name]
         return d

@@ -67,6 +67,17 @@ def budget_configs(dataset: str, p: Profile) -> list[TrainConfig]:
     return [replace(base, epochs=max(1, int(base.epochs * f))) for f in p.budget_factors]
 
 
+def trial_configs(dataset: str, p: Profile) -> dict[str, TrainConfig]:
+    """DMH's chosen config on validation at the epoch budget, each trial changing one part
+    of the recipe as the field does (the untouched run is the budget grid's 1x run)."""
+    base = method_config("dmh", dataset, p, bits=p.longest, seed=p.seeds[0], eval_split="val")
+    return {"recipe as chosen": base,
+            "lr warmup (5% of epochs)": replace(base, warmup_epochs=max(1, base.epochs // 20)),
+            "label smoothing 0.1": replace(base, method_kwargs={"label_smoothing": 0.1}),
+            "batch 128, lr x2": replace(base, batch_size=128, lr=2 * base.lr),
+            "batch 32, lr / 2": replace(base, batch_size=32, lr=base.lr / 2)}
+
+
 def comparison_configs(dataset: str, p: Profile) -> list[TrainConfig]:
     """Every registered method at every length (all seeds at the longest), ordered by method,
     then code length, then seed; DMH's are its main runs."""

@@ -41,6 +41,8 @@ GRIDS = {
     "comparison": Grid("deep", C.comparison_configs, True, "every deep method, equal budget"),
     "input": Grid("deep", C.input_configs, True, "DMH on validation: fixed crop vs dlib-aligned crop"),
     "sampler": Grid("deep", C.sampler_configs, True, "pairwise baselines with P x K batches, validation"),
+    "trials": Grid("deep", lambda ds, p: list(C.trial_configs(ds, p).values()), True,
+                   "DMH on validation: lr warmup, label smoothing, batch 32 and 128"),
     "pairlr": Grid("deep", C.pairwise_lr_configs, True, "DSH and DPSH at lr 0.1 to 0.0001, random "
                    "and P x K batches, validation"),
     "open": Grid("deep", lambda ds, p: C.open_configs("open", ds, p), True,

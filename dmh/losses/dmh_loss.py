@@ -34,6 +34,7 @@ class DMHLoss(nn.Module):
         use_softmax: include the cross-entropy term.
         use_center: include the center loss term.
         use_quantization: include the quantization term.
+        label_smoothing: of the cross-entropy targets (0, the paper's, is plain softmax).
     """
 
     def __init__(
@@ -47,12 +48,16 @@ class DMHLoss(nn.Module):
         use_softmax: bool = True,
         use_center: bool = True,
         use_quantization: bool = True,
+        label_smoothing: float = 0.0,
     ) -> None:
         super().__init__()
         if not (use_softmax or use_center or use_quantization):
             raise ValueError("at least one of use_softmax, use_center, use_quantization must be True")
+        if not 0.0 <= label_smoothing < 1.0:
+            raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing!r}")
         self.lam = lam
         self.mu = mu
+        self.label_smoothing = label_smoothing
         self.use_softmax = use_softmax
         self.use_center = use_center
         self.use_quantization = use_quantization
@@ -68,7 +73,7 @@ class DMHLoss(nn.Module):
         if self.use_softmax:
             if logits is None:
                 raise ValueError("logits are required when use_softmax=True")
-            ce = F.cross_entropy(logits, y)
+            ce = F.cross_entropy(logits, y, label_smoothing=self.label_smoothing)
             parts.append(ce)
             terms["ce"] = ce.detach()
         if self.use_center:

@@ -21,13 +21,14 @@ from .registry import Built, register_method
 
 @register_method("dmh", "DMH")
 def build_dmh(cfg: TrainConfig, n_classes: int) -> Built:
-    """DMH: dense trunk + conv-GAP hash head + classifier with softmax + center + quantization."""
+    """DMH: dense trunk + conv-GAP hash head + classifier with softmax + center + quantization
+    (`method_kwargs`: `label_smoothing`, a recipe study trial)."""
     model = DMHNet(n_classes=n_classes, n_bits=cfg.bits, trunk=cfg.trunk, head=cfg.head,
                    **cfg.model_kwargs)
     criterion = DMHLoss(n_classes=n_classes, n_bits=cfg.bits, lam=cfg.lam, mu=cfg.mu,
                         alpha=cfg.alpha, use_softmax="softmax" in cfg.losses,
                         use_center="center" in cfg.losses,
-                        use_quantization="quantization" in cfg.losses)
+                        use_quantization="quantization" in cfg.losses, **cfg.method_kwargs)
     return model, criterion
 
 

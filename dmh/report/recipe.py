@@ -7,6 +7,7 @@ import textwrap
 
 import pandas as pd
 
+from ..experiments import configs as C
 from ..experiments.profiles import Profile, get_profile
 from ..methods import label
 from .frames import NAMES, machine_of
@@ -100,7 +101,45 @@ def pairwise_lines(df: pd.DataFrame) -> str:
     return "\n".join(textwrap.fill(s, 90) for s in out)
 
 
-def study_missing_line(profile: str | Profile, kinds=("budget", "pairlr", "sampler")) -> str:
+def trial_frame(profile: str | Profile) -> pd.DataFrame:
+    """DMH's recipe trials on validation that landed: mAP@all, its change from the recipe as
+    chosen, and that change in units of the seed std of DMH's main runs at the longest code
+    (test queries, the only seed spread there is; NaN with one seed)."""
+    p = get_profile(profile)
+    rows = []
+    for ds in p.datasets:
+        main = [c for c in C.main_configs(ds, p) if c.bits == p.longest and p.store.has_run(c)]
+        std = pd.Series([r.metrics["map_all"] for r in records(f"main-{ds}", p, main)]).std()
+        got = {name: p.store.load_run(c, grid_command(f"trials-{ds}", p))
+               for name, c in C.trial_configs(ds, p).items() if p.store.has_run(c)}
+        base = got.get("recipe as chosen")
+        for name, r in got.items():
+            diff = r.metrics["map_all"] - base.metrics["map_all"] if base else float("nan")
+            rows.append({"dataset": NAMES[ds], "trial": name, "val mAP@all": r.metrics["map_all"],
+                         "change": diff, "in main seed std": diff / std if std > 0 else float("nan"),
+                         "train_s": r.train_s})
+    return pd.DataFrame(rows)
+
+
+def trial_lines(df: pd.DataFrame) -> str:
+    """Per dataset, the trials that beat the recipe as chosen by more than two seed stds
+    (what validation supports keeping), or that none did."""
+    out = []
+    for ds, g in df.groupby("dataset", sort=False):
+        if g["in main seed std"].isna().all():
+            best = g.loc[g.change.idxmax()]
+            out.append(f"{ds}: no seed spread to judge by (one main seed); the largest change is "
+                       f"{best.trial}'s {best.change:+.4f}.")
+            continue
+        keep = g[g["in main seed std"] > 2]
+        out.append(f"{ds}: " + (", ".join(f"{r.trial} ({r.change:+.4f}, {r['in main seed std']:+.1f} "
+                                          f"seed std)" for _, r in keep.iterrows()) + " beat the recipe "
+                                "as chosen by more than two seed stds." if len(keep) else
+                                "no trial beats the recipe as chosen by more than two seed stds."))
+    return "\n".join(textwrap.fill(s, 90) for s in out)
+
+
+def study_missing_line(profile: str | Profile, kinds=("budget", "pairlr", "sampler", "trials")) -> str:
     """How many study runs have not landed yet, and the command that trains them."""
     p = get_profile(profile)
     missing = [n for k in kinds for n in study_records(k, p)[1]]
@@ -123,5 +162,5 @@ def finding(profile: str | Profile) -> str:
             f"{p.longest} bits as its epochs double: {plateau} The pairwise baselines (DSH and "
             f"DPSH across {pairs.lr.nunique()} lrs, HashNet at its lr), with random and P x K "
             f"batches, clear twice the random codes' mAP in {len(learns)} of {len(best)} "
-            f"method-dataset pairs"
-            + (f" ({', '.join(learns)})." if learns else "."))
+            f"method-dataset pairs" + (f" ({', '.join(learns)})." if learns else ".")
+            + " Recipe trials: " + " ".join(trial_lines(trial_frame(p)).split()))

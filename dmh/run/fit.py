@@ -50,8 +50,12 @@ def _parts(cfg: TrainConfig) -> tuple[FaceSet, FaceSet, FaceSet, dict]:
     return parts["gallery"], parts["query"], parts["gallery"], split
 
 
-def cosine_lr(base: float, step: int, total: int) -> float:
-    return 0.5 * base * (1.0 + math.cos(math.pi * step / max(1, total)))
+def cosine_lr(base: float, step: int, total: int, warmup: int = 0) -> float:
+    """The lr at `step` of `total`: linear from 0 over `warmup` steps, then a cosine decay
+    from `base` over the rest."""
+    if step < warmup:
+        return base * step / warmup
+    return 0.5 * base * (1.0 + math.cos(math.pi * (step - warmup) / max(1, total - warmup)))
 
 
 def prepare_batch(images: torch.Tensor, labels: torch.Tensor, idx: torch.Tensor, norm: Normalizer,
@@ -118,6 +122,7 @@ def fit(cfg: TrainConfig, train_fs: FaceSet, *, resume: bool = True, progress: b
     n = len(images)
     steps_per_epoch = math.ceil(n / cfg.batch_size)
     total_steps = steps_per_epoch * cfg.epochs
+    warmup_steps = steps_per_epoch * cfg.warmup_epochs
     ckpt = checkpoint_path(cfg)
     start_epoch, history, train_s = 0, [], 0.0
     state = read_checkpoint(ckpt, device) if resume and ckpt.exists() else None
@@ -149,7 +154,7 @@ def fit(cfg: TrainConfig, train_fs: FaceSet, *, resume: bool = True, progress: b
             xb, yb = prepare_batch(images, labels, idx, norm, gen if cfg.augment else None, device)
             step = epoch * steps_per_epoch + it
             for g in opt.param_groups:
-                g["lr"] = cosine_lr(cfg.lr, step, total_steps)
+                g["lr"] = cosine_lr(cfg.lr, step, total_steps, warmup_steps)
             for m in (model, criterion):  # methods with a schedule of their own (HashNet)
                 if hasattr(m, "set_progress"):
                     m.set_progress(step / total_steps)
