@@ -103,3 +103,18 @@ def test_trials_with_one_main_seed_say_so():
     df = pd.DataFrame({"dataset": "a", "trial": ["recipe as chosen", "x"], "change": [0, 0.01],
                        "in main seed std": [float("nan")] * 2})
     assert trial_lines(df) == "a: no seed spread to judge by (one main seed); the largest change is x's +0.0100."
+
+
+def test_optimizer_choice_is_checked_and_absent_from_old_keys():
+    from dmh.core.config import TrainConfig
+    from dmh.run.fit import make_optimizer
+    base = TrainConfig(dataset="lfw")
+    assert "optimizer" not in base.to_dict()
+    with pytest.raises(ValueError, match="optimizer"):
+        TrainConfig(dataset="lfw", optimizer="rmsprop")
+    w = [torch.nn.Parameter(torch.zeros(2))]
+    sgd = make_optimizer(base, w)
+    assert isinstance(sgd, torch.optim.SGD) and sgd.defaults["nesterov"]
+    ams = make_optimizer(TrainConfig(dataset="lfw", optimizer="amsgrad", lr=0.005), w)
+    assert isinstance(ams, torch.optim.Adam) and ams.defaults["amsgrad"] and ams.defaults["lr"] == 0.005
+    assert not make_optimizer(TrainConfig(dataset="lfw", optimizer="adam"), w).defaults["amsgrad"]

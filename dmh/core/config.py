@@ -19,6 +19,9 @@ class TrainConfig:
             and scores the test queries against the gallery.
         epochs, batch_size, lr, momentum, weight_decay: SGD with Nesterov momentum and a
             cosine learning-rate schedule over all steps.
+        optimizer: `sgd` (Nesterov momentum, the shared recipe), `adam` or `amsgrad` (Adam with
+            the AMSGrad fix; `momentum` unused), for the baselines' published recipes; stored
+            only when not `sgd`.
         warmup_epochs: epochs of linear lr warmup from 0 before the cosine schedule (which then
             spans the remaining steps); 0, the paper recipe, is not stored in keys.
         lam, mu, alpha: center-loss weight, quantization-loss weight, center update rate.
@@ -70,6 +73,7 @@ class TrainConfig:
     protocol: str = "closed"
     face_crop: str = "box"
     warmup_epochs: int = 0
+    optimizer: str = "sgd"
 
     def __post_init__(self) -> None:
         for name in ("bits", "epochs", "batch_size", "threads", "image_size"):
@@ -92,6 +96,8 @@ class TrainConfig:
                                           or self.eval_split != "test"):
             raise ValueError(f"protocol must be 'closed' or an open/cross protocol of data/splits "
                              f"(scored on test), got {self.protocol!r} with eval_split {self.eval_split!r}")
+        if self.optimizer not in ("sgd", "adam", "amsgrad"):
+            raise ValueError(f"optimizer must be 'sgd', 'adam' or 'amsgrad', got {self.optimizer!r}")
         if self.face_crop not in ("box", "aligned"):
             raise ValueError(f"face_crop must be 'box' or 'aligned', got {self.face_crop!r}")
         if self.eval_split not in ("val", "test"):
@@ -106,7 +112,7 @@ class TrainConfig:
         d = asdict(self)
         d["losses"] = list(self.losses)
         for name, default in (("data_checksum", ""), ("sampler", "random"), ("protocol", "closed"),
-                              ("face_crop", "box"), ("warmup_epochs", 0)):
+                              ("face_crop", "box"), ("warmup_epochs", 0), ("optimizer", "sgd")):
             if d[name] == default:  # fields added later: absent from earlier runs' keys
                 del d[name]
         return d

@@ -78,6 +78,22 @@ def trial_configs(dataset: str, p: Profile) -> dict[str, TrainConfig]:
             "batch 32, lr / 2": replace(base, batch_size=32, lr=base.lr / 2)}
 
 
+# Published recipes (the issue's reading of the papers): DCDH Adam with AMSGrad, lr 0.005,
+# batch 256; DDH Adam, batch 256, with Adam's default lr 1e-3 (no lr given). The shared loop
+# keeps its cosine schedule and weight decay.
+PUBLISHED = {"ddh": {"optimizer": "adam", "lr": 1e-3, "batch_size": 256},
+             "dcdh": {"optimizer": "amsgrad", "lr": 5e-3, "batch_size": 256}}
+
+
+def published_configs(dataset: str, p: Profile) -> list[TrainConfig]:
+    """DDH and DCDH on validation with the shared recipe and with their published one."""
+    out = []
+    for m, recipe in PUBLISHED.items():
+        base = method_config(m, dataset, p, bits=p.longest, seed=p.seeds[0], eval_split="val")
+        out += [base, replace(base, **recipe)]
+    return out
+
+
 def comparison_configs(dataset: str, p: Profile) -> list[TrainConfig]:
     """Every registered method at every length (all seeds at the longest), ordered by method,
     then code length, then seed; DMH's are its main runs."""

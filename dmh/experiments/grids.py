@@ -43,6 +43,8 @@ GRIDS = {
     "sampler": Grid("deep", C.sampler_configs, True, "pairwise baselines with P x K batches, validation"),
     "trials": Grid("deep", lambda ds, p: list(C.trial_configs(ds, p).values()), True,
                    "DMH on validation: lr warmup, label smoothing, batch 32 and 128"),
+    "published": Grid("deep", C.published_configs, True, "DDH and DCDH on validation: shared "
+                      "recipe vs their papers' (Adam/AMSGrad, batch 256)"),
     "pairlr": Grid("deep", C.pairwise_lr_configs, True, "DSH and DPSH at lr 0.1 to 0.0001, random "
                    "and P x K batches, validation"),
     "open": Grid("deep", lambda ds, p: C.open_configs("open", ds, p), True,

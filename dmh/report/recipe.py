@@ -139,7 +139,24 @@ def trial_lines(df: pd.DataFrame) -> str:
     return "\n".join(textwrap.fill(s, 90) for s in out)
 
 
-def study_missing_line(profile: str | Profile, kinds=("budget", "pairlr", "sampler", "trials")) -> str:
+def published_frame(profile: str | Profile) -> pd.DataFrame:
+    """DDH and DCDH on validation with the shared recipe and with their papers' (optimizer,
+    lr, batch), and which reads better."""
+    p = get_profile(profile)
+    rows = [{"dataset": NAMES[r.dataset], "method": label(r.config.method),
+             "recipe": "shared" if r.config.optimizer == "sgd" else "published",
+             "optimizer": r.config.optimizer, "lr": r.config.lr, "batch": r.config.batch_size,
+             "val mAP@all": r.metrics["map_all"], "train_s": r.train_s}
+            for r in study_records("published", p)[0]]
+    df = pd.DataFrame(rows)
+    if len(df):
+        best = df.groupby(["dataset", "method"])["val mAP@all"].transform("max")
+        df["reads better"] = df["val mAP@all"] == best
+    return df
+
+
+def study_missing_line(profile: str | Profile,
+                       kinds=("budget", "pairlr", "sampler", "trials", "published")) -> str:
     """How many study runs have not landed yet, and the command that trains them."""
     p = get_profile(profile)
     missing = [n for k in kinds for n in study_records(k, p)[1]]

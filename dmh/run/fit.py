@@ -58,6 +58,15 @@ def cosine_lr(base: float, step: int, total: int, warmup: int = 0) -> float:
     return 0.5 * base * (1.0 + math.cos(math.pi * (step - warmup) / max(1, total - warmup)))
 
 
+def make_optimizer(cfg: TrainConfig, params: list) -> torch.optim.Optimizer:
+    """SGD with Nesterov momentum (the shared recipe), or Adam / AMSGrad (published recipes)."""
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, nesterov=True,
+                               weight_decay=cfg.weight_decay)
+    return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay,
+                            amsgrad=cfg.optimizer == "amsgrad")
+
+
 def prepare_batch(images: torch.Tensor, labels: torch.Tensor, idx: torch.Tensor, norm: Normalizer,
                   generator: torch.Generator | None, device: str = "cpu"):
     """uint8 rows `idx` -> augmented (when a generator is given), standardized batch."""
@@ -115,8 +124,7 @@ def fit(cfg: TrainConfig, train_fs: FaceSet, *, resume: bool = True, progress: b
     model.to(device)
     criterion.to(device)
     params = list(model.parameters()) + list(criterion.parameters())
-    opt = torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, nesterov=True,
-                          weight_decay=cfg.weight_decay)
+    opt = make_optimizer(cfg, params)
     images = torch.from_numpy(train_fs.images)
     labels = torch.from_numpy(y_train.astype(np.int64))
     n = len(images)
