@@ -1,6 +1,7 @@
-"""Training budget and recipe: how far DMH is from its plateau (validation mAP against epochs
-and training time), whether DSH and DPSH learn at lower lrs or with identity-balanced
-batches, and the runs of the study that have not landed yet."""
+"""Training budget and recipe, all on validation: how far DMH is from its plateau (mAP against
+epochs and training time), DMH's recipe trials (warmup, label smoothing, batch size), whether
+the pairwise baselines learn at lower lrs or with identity-balanced batches, DDH and DCDH
+with their papers' recipes, and the runs of the study that have not landed yet."""
 from __future__ import annotations
 
 import textwrap
@@ -31,9 +32,9 @@ def study_records(kind: str, profile: str | Profile) -> tuple[list, list[str]]:
 
 
 def budget_frame(profile: str | Profile) -> pd.DataFrame:
-    """DMH's chosen config on validation at each multiple of the epoch budget: mAP@all, its
-    binary/float ratio, training seconds, and the relative gain over the run at half the
-    epochs (the doubling before it)."""
+    """DMH's chosen config on validation at each multiple of the epoch budget: mAP@all of the
+    codes and of the float outputs, training seconds and machine, and the relative gain over
+    the run at half the epochs (the doubling before it)."""
     p = get_profile(profile)
     rows = []
     for r in study_records("budget", p)[0]:
@@ -132,10 +133,12 @@ def trial_lines(df: pd.DataFrame) -> str:
                        f"{best.trial}'s {best.change:+.4f}.")
             continue
         keep = g[g["in main seed std"] > 2]
-        out.append(f"{ds}: " + (", ".join(f"{r.trial} ({r.change:+.4f}, {r['in main seed std']:+.1f} "
-                                          f"seed std)" for _, r in keep.iterrows()) + " beat the recipe "
-                                "as chosen by more than two seed stds." if len(keep) else
-                                "no trial beats the recipe as chosen by more than two seed stds."))
+        if not len(keep):
+            out.append(f"{ds}: no trial beats the recipe as chosen by more than two seed stds.")
+            continue
+        each = ", ".join(f"{r.trial} ({r.change:+.4f}, {r['in main seed std']:+.1f} seed std)"
+                         for _, r in keep.iterrows())
+        out.append(f"{ds}: {each} beat the recipe as chosen by more than two seed stds.")
     return "\n".join(textwrap.fill(s, 90) for s in out)
 
 
@@ -169,7 +172,8 @@ def study_missing_line(profile: str | Profile,
 
 
 def finding(profile: str | Profile) -> str:
-    """The intro's sentence on the training budget and the pairwise baselines."""
+    """The intro's sentence on the training budget, the pairwise baselines and the recipe
+    trials, from the chapter's records."""
     p = get_profile(profile)
     plateau = " ".join(plateau_lines(budget_frame(p)).split())
     pairs = pairwise_frame(p)
