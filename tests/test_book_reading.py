@@ -51,3 +51,12 @@ def test_findings_from_the_committed_records():
     assert lines[-1].startswith("**People never trained on** ([chapter](unseen.html)), mAP@all at 48 "
                                 "bits: open-lfw DMH 0.052 (best baseline ")
     assert "dlib float 0.878, its best 48-bit hash 0.405); open-pins DMH 0.123" in lines[-1]
+
+
+def test_recipe_finding_from_the_committed_records():
+    from dmh.report.recipe import finding, study_missing_line
+    assert study_missing_line("paper") == "Every run of the study is in."
+    line = finding("paper")
+    assert "LFW: not at its plateau: the last doubling, to 320 epochs, still added +24.5%" in line
+    assert "Pins: not at its plateau: the last doubling, to 80 epochs, still added +18.1%" in line
+    assert "DSH and DPSH across 4 lrs" in line and "in 3 of 6 method-dataset pairs" in line
