@@ -110,7 +110,8 @@ def input_configs(dataset: str, p: Profile) -> list[TrainConfig]:
 
 PAIRWISE_METHODS = ("dsh", "dpsh", "hashnet")
 # DSH's and DPSH's tanh outputs saturate at lr 0.1 (92% of units beyond 0.99 after 2 epochs;
-# scripts/tanh_saturation.py): the study goes two decades below their searched lrs.
+# scripts/tanh_saturation.py): the study goes two decades below their searched lrs to test
+# whether that is why they learn nothing.
 PAIRWISE_STUDY_LRS = (0.1, 0.01, 0.001, 0.0001)
 
 
