@@ -23,7 +23,7 @@ from ..metrics import evaluate_float, precision_ks
 from ..models import EmbeddingHashNet
 from ..run.batches import epoch_batches
 from ..run.evaluate import score_codes
-from ..run.fit import cosine_lr, protocol_parts, sgd_step
+from ..run.fit import cosine_lr, make_optimizer, protocol_parts, sgd_step
 from ..run.records import ShallowRecord
 from ..run.store import Store
 from .anchor_specs import AnchorSpec
@@ -61,8 +61,7 @@ def train_head(x: np.ndarray, y: np.ndarray, cfg: TrainConfig, epochs: int = HEA
     classes, yi = np.unique(y, return_inverse=True)
     _, criterion = create_method(cfg, n_classes=len(classes))
     model = EmbeddingHashNet(x.shape[1], cfg.bits, len(classes))
-    opt = torch.optim.SGD(list(model.parameters()) + list(criterion.parameters()), lr=cfg.lr,
-                          momentum=cfg.momentum, nesterov=True, weight_decay=cfg.weight_decay)
+    opt = make_optimizer(cfg, list(model.parameters()) + list(criterion.parameters()))
     xt, yt = torch.from_numpy(x.astype(np.float32)), torch.from_numpy(yi.astype(np.int64))
     steps = math.ceil(len(x) / cfg.batch_size)
     gen = torch.Generator().manual_seed(cfg.seed)

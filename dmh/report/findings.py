@@ -14,7 +14,6 @@ from .recipe import finding as recipe_finding
 from .unseen import finding as unseen_finding
 
 
-
 def headline_frame(profile) -> pd.DataFrame:
     """One row per run: every deep method and every shallow method on pixels (the methods
     that stand on their own), dataset, bits, seed, mAP@all."""

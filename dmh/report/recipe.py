@@ -13,6 +13,7 @@ from ..experiments.profiles import Profile, get_profile
 from ..methods import label
 from .frames import NAMES, machine_of
 from .reading import floors_frame, grid_command, records, split_stored
+from .spread import in_seed_std
 
 # The plateau rule of the convergence issue: one more doubling of the budget adds under 5%
 # relative validation mAP.
@@ -117,7 +118,7 @@ def trial_frame(profile: str | Profile) -> pd.DataFrame:
         for name, r in got.items():
             diff = r.metrics["map_all"] - base.metrics["map_all"] if base else float("nan")
             rows.append({"dataset": NAMES[ds], "trial": name, "val mAP@all": r.metrics["map_all"],
-                         "change": diff, "in main seed std": diff / std if std > 0 else float("nan"),
+                         "change": diff, "in main seed std": in_seed_std(diff, std),
                          "train_s": r.train_s})
     return pd.DataFrame(rows)
 
@@ -162,7 +163,7 @@ def study_missing_line(profile: str | Profile,
                        kinds=("budget", "pairlr", "sampler", "trials", "published")) -> str:
     """How many study runs have not landed yet, and the command that trains them."""
     p = get_profile(profile)
-    missing = [n for k in kinds for n in study_records(k, p)[1]]
+    missing = [c.name() for k in kinds for ds in p.datasets for c in split_stored(f"{k}-{ds}", p)[1]]
     if not missing:
         return "Every run of the study is in."
     grids = " ".join(f"{k}-{ds}" for k in kinds for ds in p.datasets)
