@@ -51,14 +51,15 @@ def test_padding_leaves_distances_unchanged():
     np.testing.assert_array_equal(full, (qb[:, None] != gb[None]).sum(-1))  # from the bits
 
 
-@pytest.mark.parametrize("kind", ["flat", "hash", "multihash"])
+@pytest.mark.parametrize("kind", ["flat", "hash", "multihash", "scan", "mih"])
 def test_topk_equals_the_evaluation_ranking(kind):
     """Exact top-k (hash indexes made exhaustive by visiting every bucket) on codes with big
     tie groups, added in two parts: equal to hamming_topk and to stable_argsort."""
     rng = np.random.default_rng(1)
     g = np.packbits(_bits(rng, 700, 12, 0.2), axis=1)
     q = np.packbits(_bits(rng, 40, 12, 0.2), axis=1)
-    opts = {"flat": {}, "hash": {"b": 8, "nflip": 8}, "multihash": {"nhash": 2, "b": 6, "nflip": 6}}
+    opts = {"flat": {}, "hash": {"b": 8, "nflip": 8}, "multihash": {"nhash": 2, "b": 6, "nflip": 6},
+            "scan": {}, "mih": {"tables": 2}}
     (backend := open_backend(kind, 12, **opts[kind])).add(g[:300])
     backend.add(g[300:])  # a second add continues the ids
     assert backend.count() == 700
@@ -107,12 +108,13 @@ def test_stable_topk_whatever_ties_the_library_keeps():
         np.testing.assert_array_equal(np.stack(got), np.stack(hamming_topk(q, g, k)))
 
 
-@pytest.mark.parametrize("kind", ["flat", "hash", "multihash"])
+@pytest.mark.parametrize("kind", ["flat", "hash", "multihash", "scan", "mih"])
 def test_radius_search_is_exact_and_ordered(kind):
     rng = np.random.default_rng(2)
     gb = _bits(rng, 3000, 48, 0.4)
     g, q = np.packbits(gb, axis=1), np.packbits(_near(rng, gb, 40, 0.08), axis=1)
-    (backend := open_backend(kind, 48, **({} if kind == "flat" else {"nflip": 0}))).add(g)
+    opts = {"hash": {"nflip": 0}, "multihash": {"nflip": 0}}.get(kind, {})
+    (backend := open_backend(kind, 48, **opts)).add(g)
     dist = hamming_distances(q, g)
     for r in (0, 3, 7):
         found = backend.search_radius(q, r)

@@ -14,7 +14,9 @@ positions 0, 1, 2, ... in the order they were added, and answers:
 * ``count()``: rows held.
 
 Backends: ``flat`` (default, faiss ``IndexBinaryFlat``), ``hash`` and ``multihash`` (faiss
-``IndexBinaryHash`` / ``IndexBinaryMultiHash``, sub-linear) and ``milvus`` (a Milvus
+``IndexBinaryHash`` / ``IndexBinaryMultiHash``, sub-linear, approximate top k), ``scan``
+and ``mih`` (dmh's C kernels: an exhaustive scan at the memory's pace, and exact
+multi-index hashing, sub-linear; codes up to 64 bits) and ``milvus`` (a Milvus
 collection: Milvus Lite in a local file, or a server).
 """
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-BACKENDS = ("flat", "hash", "multihash", "milvus")
+BACKENDS = ("flat", "hash", "multihash", "scan", "mih", "milvus")
 
 
 class Backend(Protocol):
@@ -44,7 +46,7 @@ def open_backend(kind: str, n_bits: int, **options: Any) -> Backend:
     """An empty backend of ``kind`` (one of ``BACKENDS``) for ``n_bits``-bit codes.
 
     ``options`` go to its constructor: ``hash``: ``b``, ``nflip``; ``multihash``:
-    ``nhash``, ``b``, ``nflip``; ``milvus``: ``uri``, ``collection``, ``index_type``, ``token``...
+    ``nhash``, ``b``, ``nflip``; ``mih``: ``tables``; ``milvus``: ``uri``, ``collection``, ``index_type``, ``token``...
     """
     if kind == "flat":
         from .faiss_binary import FaissFlat
@@ -55,6 +57,12 @@ def open_backend(kind: str, n_bits: int, **options: Any) -> Backend:
     if kind == "multihash":
         from .faiss_binary import FaissMultiHash
         return FaissMultiHash(n_bits, **options)
+    if kind == "scan":
+        from .scan import HammingScan
+        return HammingScan(n_bits, **options)
+    if kind == "mih":
+        from .mih import MultiIndexHash
+        return MultiIndexHash(n_bits, **options)
     if kind == "milvus":
         from .milvus import MilvusBinary
         return MilvusBinary(n_bits, **options)

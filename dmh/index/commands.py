@@ -138,6 +138,8 @@ def add_commands(subparsers) -> None:
     s.add_argument("index", type=Path, help="an index made by `dmh index build`")
     s.add_argument("photo", help="query image file")
     s.add_argument("-k", type=int, default=10)
-    s.add_argument("--backend", default="flat", choices=["flat", "hash", "multihash"],
-                   help="flat: exhaustive (default); hash, multihash: sub-linear, approximate")
+    s.add_argument("--backend", default="flat", choices=["flat", "hash", "multihash", "scan", "mih"],
+                   help="flat: exhaustive, faiss (default); hash, multihash: faiss, sub-linear, "
+                        "approximate; scan: exhaustive, dmh's C kernel; mih: exact multi-index "
+                        "hashing, sub-linear (scan and mih compile on first use, need gcc)")
     s.set_defaults(func=cmd_index_search)
