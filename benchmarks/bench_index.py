@@ -2,11 +2,11 @@
 
     python benchmarks/bench_index.py [--sizes 1e4 1e5 1e6] [--n-bits 48]
         [--codes codes.npz | --bit-probs P1,P2,...] [--query-flip F] [--backends flat hash
-        multihash milvus] [--no-reference] [--threads 1] [--budget 2] [--json out.json]
+        multihash scan mih milvus] [--no-reference] [--threads 1] [--budget 2] [--json out.json]
 
-10^4..10^6 take about 3 min on 2 shared cores; `--sizes 1e7 --backends flat hash multihash`
-about 16 min and 5 GB of memory at peak; Milvus Lite's 1,000-query batches take minutes at
-10^7: `--backends milvus --queries 100 --no-reference` apart takes about 1 min.
+10^4..10^6 take about 4 min on 2 shared cores; `--sizes 1e7 --backends flat hash multihash
+scan mih` about 18 min and 5 GB of memory at peak; Milvus Lite's 1,000-query batches take
+minutes at 10^7: `--backends milvus --queries 100 --no-reference` apart takes about 1 min.
 
 The book's chapter "Retrieval at scale" (notebooks/scale.ipynb, dmh.report.scale) reads
 the records committed as results/bench/index-*.json, made from the 48-bit codes of the
@@ -16,7 +16,7 @@ paper's Pins run:
     python benchmarks/bench_index.py --codes pins48.npz --sizes 1e4 1e5 1e6 \
         --json results/bench/index-1e4-1e6.json
     python benchmarks/bench_index.py --codes pins48.npz --sizes 1e7 \
-        --backends flat hash multihash --json results/bench/index-1e7.json
+        --backends flat hash multihash scan mih --json results/bench/index-1e7.json
     python benchmarks/bench_index.py --codes pins48.npz --sizes 1e7 --backends milvus \
         --queries 100 --no-reference --json results/bench/index-1e7-milvus.json
 
@@ -31,10 +31,10 @@ Hamming distance between two codes of one identity / K, so that a query is as fa
 person's gallery face as two faces of one person are; else 0.1).
 
 Per size and backend: build time (backend made + codes added), bytes per face (faiss:
-the serialized index; Milvus Lite: its files on disk), latency p50/p99 of one query
+the serialized index; Milvus Lite: its files on disk; scan, mih: the arrays they hold), latency p50/p99 of one query
 (--single of them, one at a time) and of a batch of --queries (over --repeats batches;
 either stops taking samples after --budget seconds), queries/s of the batch, and for
-sub-linear backends (and Milvus, as a check) recall@k against the exhaustive ranking
+sub-linear backends (and Milvus, scan and mih, as a check) recall@k against the exhaustive ranking
 (tie-aware: the share of ranks whose distance equals the exact one's; and by id). Radius
 search (--radius) the same way, its recall the share of queries whose result equals the
 exhaustive one. "faiss flat raw" rows are IndexBinaryFlat alone at the code's 6 bytes and
@@ -42,8 +42,9 @@ padded to 8: the padding's gain, and the cost of `flat`'s deterministic tie orde
 (dmh.index.ties). Also faiss IndexFlatIP over 48-d float features (synthetic: the codes'
 signs times uniform magnitudes, standing in for the hash layer's outputs), the memory of
 a 128-d float embedding, and the memory-bandwidth bound of one exhaustive scan: bytes
-scanned / read bandwidth, measured in this run by summing a 512 MiB array (one thread,
-like one query's scan in faiss).
+scanned / read bandwidth, measured in this run as the fastest of two one-thread reads of a
+512 MiB array (READS: a float64 sum, and a uint64 OR-reduce, whose wide loads read faster
+where the sum's adds bind), one thread like one query's scan.
 
 The record (--json) holds the rows (each with its `kind` and batch size `queries`), the
 run's arguments, bit probabilities, query flip rate, read bandwidth, this machine's RAM,
@@ -124,10 +125,17 @@ def perturb(codes: np.ndarray, n_bits: int, flip: float, rng) -> np.ndarray:
     return np.packbits(bits ^ (rng.random(bits.shape) < flip), axis=1)
 
 
-def read_bandwidth(mib: int = 512, repeats: int = 5) -> float:
+READS = {  # one-thread reads of one array; the fastest gives the tightest bound
+    "float64 sum": np.sum,  # pairwise summation: on some CPUs its adds, not the memory, bind
+    "uint64 OR-reduce": lambda a: np.bitwise_or.reduce(a.view(np.uint64)),  # wide loads, one OR
+}
+
+
+def read_bandwidth(mib: int = 512, repeats: int = 5) -> dict[str, float]:
+    """Bytes/s of each of READS over a `mib` MiB array, best of `repeats`."""
     a = np.ones(mib * 2**20 // 8)
-    best = min(_timed(a.sum) for _ in range(repeats))
-    return a.nbytes / best
+    return {name: a.nbytes / min(_timed(lambda: read(a)) for _ in range(repeats))
+            for name, read in READS.items()}
 
 
 def _timed(fn) -> float:
@@ -169,6 +177,11 @@ def configs(kinds: list[str], n: int, n_bits: int, tmp: Path) -> list[tuple[str,
     out = []
     if "flat" in kinds:
         out.append(("flat", "flat", {}))
+    if "scan" in kinds:
+        out.append(("scan", "scan", {}))
+    if "mih" in kinds:  # substrings of ~24, ~16 and ~12 bits
+        for m in sorted({-(-n_bits // 24), -(-n_bits // 16), -(-n_bits // 12)}):
+            out.append((f"mih {m} tables", "mih", dict(tables=m)))
     if "hash" in kinds:
         out += [(f"hash b={b} nflip={f}", "hash", dict(b=b, nflip=f)) for f in (1, 2)]
     if "multihash" in kinds:
@@ -189,6 +202,8 @@ def bytes_per_face(kind: str, backend, n: int, tmp: Path) -> float:
     if kind == "milvus":
         backend.col.flush()
         return sum(f.stat().st_size for f in tmp.rglob("*") if f.is_file()) / n
+    if kind in ("scan", "mih"):
+        return backend.nbytes() / n
     return len(faiss.serialize_index_binary(backend.index)) / n
 
 
@@ -254,15 +269,15 @@ def bench_size(n: int, p: np.ndarray, flip: float, args, bandwidth: float) -> li
                 timing, (d, i) = latencies(backend.search, queries, k, args)
                 row = dict(n=n, backend=label, kind=kind, k=k, queries=args.queries,
                            build_s=build, bytes_per_face=size, **timing)
-                if kind in ("hash", "multihash"):
+                if kind in ("hash", "multihash", "mih"):
                     row["options"] = opts
-                if not backend.exact or kind == "milvus":
+                if not backend.exact or kind in ("milvus", "scan", "mih"):  # exact ones: a check
                     row |= recall(d, i, truth[0][:, :k], truth[1][:, :k])
                 if kind == "flat":  # how far the k-th neighbour is (reach of a hash table)
                     kth = truth[0][:, k - 1]
                     row["kth_distance"] = {f"p{q}": float(np.percentile(kth, q)) for q in (10, 50, 90)}
                 rows.append(row)
-            if kind in ("flat", "multihash", "milvus"):
+            if kind in ("flat", "multihash", "milvus", "scan", "mih"):
                 timing, found = latencies(backend.search_radius, queries, args.radius, args)
                 same = float(np.mean([np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
                                       for a, b in zip(found, truth_r)]))
@@ -278,7 +293,7 @@ def bench_size(n: int, p: np.ndarray, flip: float, args, bandwidth: float) -> li
         return rows
     rows += float_rows(gallery, queries, args, n, rng)
     for row in rows:  # exhaustive scans: the bytes of every gallery row, read once
-        if row["backend"].startswith(("faiss flat raw", "faiss IndexFlatIP")) or row["backend"] == "flat":
+        if row["backend"].startswith(("faiss flat raw", "faiss IndexFlatIP")) or row["kind"] in ("flat", "scan"):
             row["scan_bound_ms"] = row["bytes_per_face"] * n / bandwidth * 1e3
     rows.append(dict(n=n, backend="128-d float32 embedding (memory only)", kind="embedding", k="-",
                      bytes_per_face=512, memory_mib=512 * n / 2**20,
@@ -298,6 +313,14 @@ def table(rows: list[dict]) -> str:
                                for j in range(len(cols))) for x in cells)
 
 
+def c_kernel(backends: list[str]) -> str | None:
+    """Which inner loop dmh's scan and mih ran (None if neither was measured)."""
+    if not {"scan", "mih"} & set(backends):
+        return None
+    from dmh.index.native import kernel_path
+    return kernel_path()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=lambda s: int(float(s)), nargs="+",
@@ -306,7 +329,7 @@ def main() -> None:
     ap.add_argument("--codes", help="real codes (.npz with `codes`) to estimate bit probabilities")
     ap.add_argument("--bit-probs", help="K comma-separated probabilities of a 1 bit")
     ap.add_argument("--query-flip", type=float, default=None)
-    ap.add_argument("--backends", nargs="+", default=["flat", "hash", "multihash", "milvus"])
+    ap.add_argument("--backends", nargs="+", default=["flat", "hash", "multihash", "scan", "mih", "milvus"])
     ap.add_argument("--k", type=int, nargs="+", default=[10, 100])
     ap.add_argument("--radius", type=int, default=6)
     ap.add_argument("--queries", type=int, default=1000, help="queries per batch")
@@ -327,11 +350,13 @@ def main() -> None:
     p, est_flip = bit_probs_from(args)
     args.n_bits = len(p)
     flip = args.query_flip if args.query_flip is not None else (est_flip or 0.1)
-    bandwidth = read_bandwidth()
+    reads = read_bandwidth()
+    bandwidth = max(reads.values())
     print(f"{args.n_bits}-bit codes, p(bit=1) in [{p.min():.2f}, {p.max():.2f}] (mean {p.mean():.2f}"
           f"{', from ' + args.codes if args.codes else ''}); queries flip bits w.p. {flip:.3f}; "
           f"faiss {faiss.__version__}, {args.threads} thread(s); read bandwidth "
-          f"{bandwidth / 1e9:.1f} GB/s (1 thread)", flush=True)
+          f"{bandwidth / 1e9:.1f} GB/s (1 thread; "
+          + ", ".join(f"{k} {v / 1e9:.1f}" for k, v in reads.items()) + ")", flush=True)
     rows = []
     for n in args.sizes:
         t = time.perf_counter()
@@ -343,6 +368,7 @@ def main() -> None:
         record = dict(provenance=provenance(threads=args.threads), faiss=faiss.__version__,
                       args={k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
                       bit_probs=p.tolist(), query_flip=flip, read_bandwidth_bytes_s=bandwidth,
+                      read_bandwidth_by_kernel=reads, c_kernel=c_kernel(args.backends),
                       machine_ram_bytes=machine_ram_bytes(), codes_source=source,
                       index_bytes_per_face=layout, rows=rows)
         args.json.write_text(json.dumps(record, indent=1))

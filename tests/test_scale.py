@@ -1,11 +1,13 @@
-"""dmh.report.scale on hand-made benchmark records (answers computed by hand), and every
-committed benchmark record (results/bench/index-*.json) loads and yields the chapter's tables."""
+"""dmh.report.scale and scale_plan on hand-made benchmark records (answers computed by hand),
+and every committed benchmark record (results/bench/index-*.json) loads and yields the
+chapter's tables."""
 import json
 import math
 
 import pytest
 
 from dmh.report import scale as S
+from dmh.report import scale_plan as SP
 from dmh.run.records import RecordError
 
 BW = 8e9  # bytes/s: an 8-byte code per face scans 10^4 faces in 0.01 ms
@@ -16,12 +18,23 @@ def _row(n, backend, kind, k, single, batch_s, size, **more):
                 single_p50_ms=single, batch_p50_s=batch_s, **more)
 
 
-def _rows(n, fast_enough=False, milvus_same=1.0):
+def _c_rows(n, f, bound):
+    """dmh's scan (1.6x the bound at top-100) and mih (exact, 0.001 ms at top-10)."""
+    return [_row(n, "scan", "scan", 10, 0.015 * f, 0.012 * f, 8, scan_bound_ms=bound, recall=1.0),
+            _row(n, "scan", "scan", 100, 0.016 * f, 0.014 * f, 8, scan_bound_ms=bound, recall=1.0),
+            _row(n, "scan", "scan", "r<=6", 0.008 * f, 0.008 * f, 8, scan_bound_ms=bound, recall=1.0),
+            _row(n, "mih 3 tables", "mih", 10, 0.001, 0.0008, 56, recall=1.0, recall_id=1.0,
+                 exact_match=1.0, options={"tables": 3}),
+            _row(n, "mih 2 tables", "mih", 10, 0.002, 0.002, 70, recall=1.0, recall_id=1.0,
+                 exact_match=1.0, options={"tables": 2})]
+
+
+def _rows(n, fast_enough=False, milvus_same=1.0, c_kernels=False):
     """At n = 10^4 (times of n = 10^3 are a tenth, the radius search's a half)."""
     f = n / 10_000
     bound = n * 8 / BW * 1e3
     mh = dict(nhash=3, b=16)
-    return [
+    return (_c_rows(n, f, bound) if c_kernels else []) + [
         _row(n, "flat", "flat", 10, 0.02 * f, 0.015 * f, 8, scan_bound_ms=bound, kth_distance={"p50": 7}),
         _row(n, "flat", "flat", 100, 0.03 * f, 0.025 * f, 8, scan_bound_ms=bound, kth_distance={"p50": 9}),
         _row(n, "flat", "flat", "r<=6", 0.01 * f, 0.01 * f, 8, scan_bound_ms=bound, recall=1.0,
@@ -42,7 +55,7 @@ def _rows(n, fast_enough=False, milvus_same=1.0):
     ]
 
 
-def record(**kw):
+def record(c_kernels=False, **kw):
     return S.check_record(dict(
         provenance={"git_commit": "c" * 40, "hardware": {"cpu": "Test CPU"}}, faiss="1.0",
         args=dict(sizes=[1000, 10_000], backends=["flat", "hash", "multihash", "milvus"], queries=1000,
@@ -50,7 +63,8 @@ def record(**kw):
         bit_probs=[0.5] * 48, query_flip=0.25, read_bandwidth_bytes_s=BW, machine_ram_bytes=16e9,
         codes_source={"file": "codes.npz", "config_name": "run-x"},
         index_bytes_per_face=dict(codes=6, ids=8, labels=8, key_bytes=40, key_offsets=8),
-        rows=_rows(1000) + _rows(10_000, **kw)), "results/bench/index-test.json")
+        rows=_rows(1000, c_kernels=c_kernels) + _rows(10_000, c_kernels=c_kernels, **kw)),
+        "results/bench/index-test.json")
 
 
 def test_ratios_and_speedups():
@@ -92,8 +106,8 @@ def test_goals():
     assert list(g.n.unique()) == [10_000]
     assert g.holds.tolist() == [False, False, True]  # 3x the bound; 5x at recall 0.97; identical
     assert "= 3.00x" in g.measured.iloc[0] and "in a batch of 1000 2.50x" in g.measured.iloc[0]
-    assert g.measured.iloc[1] == ("at recall@10 >= 0.95: multihash 3x16 nflip=2 5.00x exhaustive's speed; "
-                                  "at >= 10x: multihash 3x16 nflip=1 recall@10 0.500")
+    assert g.measured.iloc[1] == ("at recall@10 >= 0.95: multihash 3x16 nflip=2 5.00x flat's speed "
+                                  "(5.00x faiss flat's); at >= 10x: multihash 3x16 nflip=1 recall@10 0.500")
     g = S.goals(S.rows_frame([record(fast_enough=True, milvus_same=0.99)]))
     assert g.holds.tolist() == [False, True, False]
     assert "top-100 99%" in g.measured.iloc[2] and "at 1e3: all identical" in g.measured.iloc[2]
@@ -102,15 +116,43 @@ def test_goals():
     assert S.goals(none).measured.iloc[1].startswith("at recall@10 >= 0.95: none; at >= 10x: ")
 
 
+def test_c_kernels_the_faster_exhaustive_scan_and_exact_mih():
+    """With dmh's scan faster than faiss flat, speed-ups are over the scan (and over flat
+    in their own column); the exhaustive goal holds by the scan; mih's exact top 10 at
+    15x the scan's speed holds the sub-linear goal; the billion-face plan scans with it."""
+    recs = [record(c_kernels=True)]
+    df = S.rows_frame(recs)
+    best = S.exhaustive_best(df).loc[(10_000, "10")]
+    assert best.exhaustive == "scan" and best.single_p50_ms_ex == pytest.approx(0.015)
+    r = S.recall_table(df).set_index(["n", "backend", "k"])
+    assert r.loc[(10_000, "multihash 3x16 nflip=2", "10"), S.UP] == pytest.approx(0.015 / 0.004)
+    assert r.loc[(10_000, "multihash 3x16 nflip=2", "10"), "speed-up over faiss flat"] == pytest.approx(5.0)
+    assert r.loc[(10_000, "mih 3 tables", "10"), S.UP] == pytest.approx(15.0)
+    assert r.loc[(10_000, "mih 3 tables", "10"), "speed-up (batch)"] == pytest.approx(0.012 / 0.0008)
+    g = S.goals(df)
+    assert g.holds.tolist() == [True, True, True]
+    assert g.measured.iloc[0].startswith("bound 0.01 ms; one query: scan 0.02 ms = 1.60x (in a batch "
+                                         "of 1000 1.40x); flat 0.03 ms = 3.00x")
+    assert g.measured.iloc[1].startswith("at recall@10 >= 0.95: mih 3 tables 15.00x scan's speed "
+                                         "(20.00x faiss flat's)")
+    drawn = S.most_accurate(df)
+    assert set(drawn[drawn.kind == "mih"].backend) == {"mih 3 tables"}  # equal recall: the faster
+    assert "mih" not in set(S.reach_table(df, 10_000).backend.str.split().str[0])
+    plan = SP.shard_plan(recs, df)
+    assert set(plan.scan) == {"scan"} and plan["top-100 one query (ms)"].iloc[0] == pytest.approx(1600.0)
+    t = SP.beyond_exhaustive(recs, df).set_index(["backend", "k"])
+    assert t.loc[("scan", "100"), "recall"] == 1.0 and ("mih 3 tables", "10") in t.index
+
+
 def test_extrapolation_to_a_billion():
     recs = [record()]
     df = S.rows_frame(recs)
-    mem = S.memory_at(recs, df).set_index("what")
+    mem = SP.memory_at(recs, df).set_index("what")
     assert mem.loc["source keys (UTF-8 paths + int64 offsets)", "bytes per face"] == 48
     assert mem.loc["faiss flat (exhaustive) index", "GB at 1e9 faces"] == pytest.approx(8.0)
     assert mem.loc["Milvus Lite (BIN_FLAT) index", "GB at 1e9 faces"] == pytest.approx(120.0)
     assert mem.loc["128-d float32 embedding", "GB at 1e9 faces"] == pytest.approx(512.0)
-    plan = S.shard_plan(recs, df)  # half of 16 GB per shard
+    plan = SP.shard_plan(recs, df)  # half of 16 GB per shard
     codes, full, small = plan.to_dict("records")
     assert codes["shards"] == 1 and codes["bound (ms)"] == pytest.approx(1000.0)  # 8 GB at 8 GB/s
     assert codes["top-10 one query (ms)"] == pytest.approx(2000.0)
@@ -120,8 +162,8 @@ def test_extrapolation_to_a_billion():
     assert full["GB per shard"] == pytest.approx(111_111_112 * 72 / 1e9)
     assert full["top-100 one query (ms)"] == pytest.approx(111_111_112 * 8 / BW * 1e3 * 3)
     assert small["shards"] == 100_000 and small["top-100 one query (ms)"] == pytest.approx(0.03)
-    assert S.shard_plan(recs, df, ram=64e9).shards.tolist() == [1, 3, 100_000]
-    t = S.beyond_exhaustive(recs, df).set_index(["backend", "k"])
+    assert SP.shard_plan(recs, df, ram=64e9).shards.tolist() == [1, 3, 100_000]
+    t = SP.beyond_exhaustive(recs, df).set_index(["backend", "k"])
     col = "per shard of 1.1e+08 (ms)"
     part = 111_111_112 / 10_000
     assert t.loc[("flat", "100"), col] == pytest.approx(0.03 * part)
@@ -163,4 +205,4 @@ def test_every_committed_record_loads():
     assert df.n.max() >= 10_000_000 and not df.duplicated(["n", "backend", "k"]).any()
     assert set(df.kind) == set(S.FAMILIES)
     assert S.goals(df).shape == (3, 4)
-    assert len(S.shard_plan(recs, df)) == 3 and len(S.beyond_exhaustive(recs, df)) >= 5
+    assert len(SP.shard_plan(recs, df)) == 3 and len(SP.beyond_exhaustive(recs, df)) >= 5

@@ -17,6 +17,15 @@
 #include <immintrin.h>
 #endif
 
+/* which inner loop this build has: 512 (AVX-512 VPOPCNTDQ, 8 codes a step) or 0 (scalar) */
+int dmh_simd_width(void) {
+#if defined(__AVX512F__) && defined(__AVX512VPOPCNTDQ__)
+    return 512;
+#else
+    return 0;
+#endif
+}
+
 typedef struct {
     int64_t hist[66];
     int thr;            /* keep a code when its distance < thr (top k) or <= thr (radius) */

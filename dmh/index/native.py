@@ -81,7 +81,14 @@ def kernels() -> ctypes.CDLL:
     lib.dmh_scan.argtypes = [P, i64, u64, cint, i64, cint, P, P, i64]
     lib.dmh_mih.restype = i64
     lib.dmh_mih.argtypes = [cint, P, P, P, P, P, u64, cint, i64, cint, P, P, i64]
+    lib.dmh_simd_width.restype, lib.dmh_simd_width.argtypes = cint, []
     return lib
+
+
+def kernel_path() -> str:
+    """The inner loop this machine's build runs, for benchmark records."""
+    return ("AVX-512 VPOPCNTDQ, 8 codes a step" if kernels().dmh_simd_width() == 512
+            else "scalar popcount (no AVX-512 VPOPCNTDQ on this CPU)")
 
 
 def as_words(codes: np.ndarray, n_bits: int) -> np.ndarray:
