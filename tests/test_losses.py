@@ -1,4 +1,5 @@
 import itertools
+import math
 
 import pytest
 import torch
@@ -162,3 +163,30 @@ def test_all_pairs_match_pytorch_metric_learning(seed):
 def test_all_pairs_rejects_non_1d_labels():
     with pytest.raises(ValueError):
         all_pairs(torch.zeros(3, 2, dtype=torch.int64))
+
+
+def test_dpsh_papers_eta_per_pair_by_hand():
+    """DPSH's objective (Li et al. 2016) over a training set of n samples:
+    sum over its n^2 pairs of [log(1 + e^theta) - s theta] + eta * sum over its n samples of
+    ||b - u||^2, with eta = 10 at n = 5000 (CIFAR-10). Divided by the n^2 pairs, as the loss
+    averages over pairs, the quantization weight per sample mean is eta / n = 0.002 (what
+    the paper's configs pass), not the 10 / B ~ 0.1 (B = batch size, the default of earlier
+    records) that drowned the likelihood on faces (random-level mAP)."""
+    from dmh.losses import DPSHLoss
+
+    u = torch.tensor([[0.9, -0.2, 0.5], [0.7, 0.1, -0.6], [-0.3, 0.8, 0.4], [0.2, -0.9, 0.1]],
+                     dtype=torch.float64)
+    y = torch.tensor([0, 0, 1, 2])
+    like, pairs = 0.0, list(itertools.combinations(range(4), 2))
+    for i, j in pairs:
+        theta = 0.5 * float(u[i] @ u[j])
+        like += math.log1p(math.exp(theta)) - float(y[i] == y[j]) * theta
+    quant = sum(float(((torch.sign(u[b]) - u[b]) ** 2).sum()) for b in range(4))
+    eta, n = 10.0, 5000
+    expected = like / len(pairs) + eta / n * quant / 4
+    from dmh.experiments.tuning import METHOD_DEFAULTS
+
+    kw = {k: v for k, v in METHOD_DEFAULTS["dpsh"]["method_kwargs"].items() if k != "outputs"}
+    total, terms = DPSHLoss(**kw)(u, None, y)
+    assert total.item() == pytest.approx(expected, rel=1e-9)
+    assert terms["quant"].item() == pytest.approx(quant / 4)

@@ -9,6 +9,7 @@ import torch
 
 from conftest import TINY
 from dmh.core.config import TrainConfig
+from dmh.experiments.tuning import method_defaults
 from dmh.methods import METHODS, create_method, label
 from dmh.run.encode import Normalizer, encode
 from dmh.run.fit import sgd_step
@@ -27,8 +28,8 @@ def test_methods_table():
 @pytest.mark.parametrize("method", list(METHODS))
 def test_method_contract(method):
     torch.manual_seed(0)
-    model, criterion = create_method(TrainConfig(method=method, bits=BITS, model_kwargs=TINY),
-                                     N_CLASSES)
+    model, criterion = create_method(TrainConfig(method=method, bits=BITS, model_kwargs=TINY,
+                                                 method_kwargs=method_defaults(method).get("method_kwargs", {})), N_CLASSES)
     for m in (model, criterion):
         if hasattr(m, "set_progress"):  # HashNet's continuation: mid-schedule
             m.set_progress(0.5)
@@ -63,9 +64,25 @@ def test_method_contract(method):
     enc = encode(model, images, norm, batch_size=3)  # batches of 3: the last one is short
     assert enc.codes.shape == (8, math.ceil(BITS / 8)) and enc.codes.dtype == np.uint8
     assert enc.features.shape == (8, BITS) and enc.features.dtype == np.float32
-    assert np.isfinite(enc.features).all() and np.abs(enc.features).max() <= 1
+    bounded = getattr(getattr(model, "head", None), "bounded", True)  # DSH/DPSH: linear
+    assert np.isfinite(enc.features).all() and (not bounded or np.abs(enc.features).max() <= 1)
     # the codes are the features' signs, packed by numpy (bit 1 for h >= 0, MSB first)
     np.testing.assert_array_equal(enc.codes, np.packbits(enc.features >= 0, axis=1))
     # encoding is inference: eval mode, one batch or several give the same features
     assert not model.training
     np.testing.assert_allclose(encode(model, images, norm).features, enc.features, atol=1e-6)
+
+
+@pytest.mark.parametrize("method", ["dsh", "dpsh"])
+def test_linear_outputs_are_the_tanh_heads_before_tanh(method):
+    """outputs='linear' drops only the tanh: same seed, tanh of its outputs = the tanh head's."""
+    x = torch.randn(4, 3, 32, 32, generator=torch.Generator().manual_seed(1))
+    out = {}
+    for outputs in ("tanh", "linear"):
+        torch.manual_seed(0)
+        model, _ = create_method(TrainConfig(method=method, bits=BITS, model_kwargs=TINY,
+                                             method_kwargs={"outputs": outputs}), N_CLASSES)
+        out[outputs] = model.eval()(x)[0].detach()
+    torch.testing.assert_close(torch.tanh(out["linear"]), out["tanh"])
+    with pytest.raises(ValueError, match="outputs must be 'tanh' or 'linear'"):
+        create_method(TrainConfig(method=method, method_kwargs={"outputs": "relu"}), N_CLASSES)

@@ -10,7 +10,7 @@ from pathlib import Path
 from ..core.config import TrainConfig
 from ..methods import METHODS
 from .profiles import Profile
-from .tuning import candidates, hyperparameters
+from .tuning import candidates, hyperparameters, method_defaults
 
 
 def base_config(dataset: str, p: Profile, **kw) -> TrainConfig:
@@ -19,8 +19,8 @@ def base_config(dataset: str, p: Profile, **kw) -> TrainConfig:
 
 def method_config(method: str, dataset: str, p: Profile, **kw) -> TrainConfig:
     """`method` with its validation-chosen hyperparameters (none chosen: the defaults)."""
-    hp = hyperparameters(method, dataset, p)
-    return base_config(dataset, p, **({} if method == "dmh" else {"method": method}), **hp, **kw)
+    hp = {**method_defaults(method), **hyperparameters(method, dataset, p)}
+    return base_config(dataset, p, **({} if method == "dmh" else {"method": method}), **(hp | kw))
 
 
 def seeds_at(p: Profile, bits: int) -> tuple[int, ...]:
@@ -65,6 +65,17 @@ def budget_configs(dataset: str, p: Profile) -> list[TrainConfig]:
     (each run its own cosine schedule, so every point is a finished run)."""
     base = method_config("dmh", dataset, p, bits=p.longest, eval_split="val")
     return [replace(base, epochs=max(1, int(base.epochs * f))) for f in p.budget_factors]
+
+
+def ladder_configs(dataset: str, p: Profile) -> list[TrainConfig]:
+    """Every deep method and every one-change variant of DMH (chosen configs, longest code,
+    first seed, on validation) at each multiple of the epoch budget: where each plateaus.
+    Ordered by multiple, so every method's short runs land before anyone's long ones;
+    DMH's own ladder is the budget grid's (the same configs, cached)."""
+    nets = [method_config(m, dataset, p, bits=p.longest, eval_split="val") for m in METHODS]
+    base = method_config("dmh", dataset, p, bits=p.longest, eval_split="val")
+    nets += [replace(base, **ABLATIONS[name]) for name in ABLATIONS if name != FULL_DMH]
+    return [replace(c, epochs=max(1, int(c.epochs * f))) for f in p.budget_factors for c in nets]
 
 
 def trial_configs(dataset: str, p: Profile) -> dict[str, TrainConfig]:

@@ -38,6 +38,8 @@ GRIDS = {
     "ablation": Grid("deep", lambda ds, p: [c for cs in C.ablation_configs(ds, p).values() for c in cs],
                      True, "one-change variants of DMH at the longest code"),
     "budget": Grid("deep", C.budget_configs, True, "DMH at 0.5x to 8x the epochs (paper), on validation"),
+    "ladder": Grid("deep", C.ladder_configs, True, "every deep method and DMH variant at 0.5x to "
+                   "8x the epochs (paper), on validation: each one's plateau"),
     "comparison": Grid("deep", C.comparison_configs, True, "every deep method, equal budget"),
     "input": Grid("deep", C.input_configs, True, "DMH on validation: fixed crop vs dlib-aligned crop"),
     "sampler": Grid("deep", C.sampler_configs, True, "pairwise baselines with P x K batches, validation"),

@@ -16,8 +16,11 @@ class DSHLoss(nn.Module):
     ``1/2 s_ij D_ij + 1/2 (1 - s_ij) max(m - D_ij, 0)
     + alpha (|| |b_i| - 1 ||_1 + || |b_j| - 1 ||_1)``, with ``D_ij = ||b_i - b_j||^2``.
 
-    The paper's ``b`` is unbounded and the L1 term alone pulls it to +-1; ours is
-    tanh-bounded (``D <= 4K``), so the paper's margin ``m = 2K`` stays reachable.
+    The paper's ``b`` is unbounded and the L1 term alone pulls it to +-1, as the paper's
+    configs have it here (``outputs='linear'``, dmh.methods.builders). Under a tanh bound
+    (``D <= 4K``; the default, of earlier records) the margin ``m = 2K`` cannot hold for
+    every pair of 100+ identities at once: the hinge never switches off and drives tanh
+    into saturation (93% of units beyond 0.99), and the codes learned nothing.
     ``terms``: ``'pair'`` (contrastive part), ``'reg'`` (unweighted L1 part).
 
     Args:

@@ -51,16 +51,34 @@ def build_ddh(cfg: TrainConfig, n_classes: int) -> Built:
     return DDHNet(n_classes=n_classes, n_bits=cfg.bits), DDHLoss(**cfg.method_kwargs)
 
 
+def _pairwise_net(cfg: TrainConfig, n_classes: int) -> tuple[DMHNet, dict]:
+    """`_hash_net`, its outputs real-valued when `method_kwargs['outputs']` is 'linear' (as
+    DSH's and DPSH's papers have them) or tanh-bounded ('tanh', the default of earlier
+    records); the loss's own kwargs returned."""
+    kw = dict(cfg.method_kwargs)
+    outputs = kw.pop("outputs", "tanh")
+    if outputs not in ("tanh", "linear"):
+        raise ValueError(f"{cfg.method}: outputs must be 'tanh' or 'linear', got {outputs!r}")
+    model = _hash_net(cfg, n_classes)
+    if cfg.head != "conv_gap" and outputs == "linear":
+        raise ValueError(f"{cfg.method}: linear outputs need head='conv_gap', got {cfg.head!r}")
+    if outputs == "linear":
+        model.head.bounded = False
+    return model, kw
+
+
 @register_method("dsh", "DSH")
 def build_dsh(cfg: TrainConfig, n_classes: int) -> Built:
     """DSH: DMH's trunk + conv-GAP head (no classifier) with :class:`DSHLoss`."""
-    return _hash_net(cfg, n_classes), DSHLoss(n_bits=cfg.bits, **cfg.method_kwargs)
+    model, kw = _pairwise_net(cfg, n_classes)
+    return model, DSHLoss(n_bits=cfg.bits, **kw)
 
 
 @register_method("dpsh", "DPSH")
 def build_dpsh(cfg: TrainConfig, n_classes: int) -> Built:
     """DPSH: DMH's trunk + conv-GAP head (no classifier) with :class:`DPSHLoss`."""
-    return _hash_net(cfg, n_classes), DPSHLoss(**cfg.method_kwargs)
+    model, kw = _pairwise_net(cfg, n_classes)
+    return model, DPSHLoss(**kw)
 
 
 @register_method("hashnet", "HashNet")

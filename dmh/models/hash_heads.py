@@ -1,4 +1,5 @@
-"""Hash heads: map a trunk feature map to K real values in (-1, 1); the code is their sign."""
+"""Hash heads: map a trunk feature map to K real values, in (-1, 1) unless told otherwise; the
+code is their sign."""
 
 from __future__ import annotations
 
@@ -17,16 +18,19 @@ class ConvGAPHashHead(nn.Module):
     Args:
         in_channels: channels of the trunk's output map.
         n_bits: code length K.
+        bounded: tanh on the output (default); False leaves it real-valued, as DSH's and
+            DPSH's papers have it (their losses pull it to +-1 themselves).
     """
 
-    def __init__(self, in_channels: int, n_bits: int) -> None:
+    def __init__(self, in_channels: int, n_bits: int, bounded: bool = True) -> None:
         super().__init__()
-        self.n_bits = n_bits
+        self.n_bits, self.bounded = n_bits, bounded
         self.conv = nn.Conv2d(in_channels, n_bits, kernel_size=1)
         self.pool = nn.AdaptiveAvgPool2d(1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.tanh(self.pool(self.conv(x)).flatten(1))
+        out = self.pool(self.conv(x)).flatten(1)
+        return torch.tanh(out) if self.bounded else out
 
 
 class FCHashHead(nn.Module):

@@ -25,7 +25,7 @@ CHAPTER_GRIDS = {
     "retrieval_examples": ["examples-{last}"],
     "comparison": ["comparison-{ds}", "tune-{ds}", "shallow-{ds}"],
     "recipe": ["floors", "main-{ds}", "budget-{ds}", "trials-{ds}", "pairlr-{ds}", "sampler-{ds}",
-               "published-{ds}", "input-{ds}"],
+               "published-{ds}", "input-{ds}", "ladder-{ds}"],
     "scale": [],
     "unseen": ["floors", "open-{ds}", "cross-{ds}", "anchor-{ds}", "input-{ds}",
                "openweights-{first}"],

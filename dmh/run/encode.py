@@ -31,7 +31,8 @@ class Normalizer:
 
 @dataclass(frozen=True)
 class Encoded:
-    """`features`: the real-valued hash outputs h in (-1, 1), (N, K) float32; `codes`: their
+    """`features`: the real-valued hash outputs h (in (-1, 1) under a tanh head; DSH's and
+    DPSH's linear ones are unbounded), (N, K) float32; `codes`: their
     signs packed to bits, (N, ceil(K / 8)) uint8."""
 
     features: np.ndarray
