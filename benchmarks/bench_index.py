@@ -19,6 +19,9 @@ paper's Pins run:
         --backends flat hash multihash scan mih --json results/bench/index-1e7.json
     python benchmarks/bench_index.py --codes pins48.npz --sizes 1e7 --backends milvus \
         --queries 100 --no-reference --json results/bench/index-1e7-milvus.json
+    python benchmarks/bench_index.py --codes pins48.npz --sizes 1e6 1e7 --backends flat scan \
+        multihash mih --k 10 --radius 0 2 4 6 8 10 12 --queries 200 --single 100 --budget 1 \
+        --no-reference --json results/bench/index-radius.json
 
 Real-looking codes. Bit k of every gallery code is 1 with probability p[k], independently.
 p is given (--bit-probs, K values) or estimated from real codes (--codes: the `.npz` of
@@ -36,7 +39,7 @@ the serialized index; Milvus Lite: its files on disk; scan, mih: the arrays they
 either stops taking samples after --budget seconds), queries/s of the batch, and for
 sub-linear backends (and Milvus, scan and mih, as a check) recall@k against the exhaustive ranking
 (tie-aware: the share of ranks whose distance equals the exact one's; and by id). Radius
-search (--radius) the same way, its recall the share of queries whose result equals the
+search (at each --radius) the same way, its recall the share of queries whose result equals the
 exhaustive one. "faiss flat raw" rows are IndexBinaryFlat alone at the code's 6 bytes and
 padded to 8: the padding's gain, and the cost of `flat`'s deterministic tie order
 (dmh.index.ties). Also faiss IndexFlatIP over 48-d float features (synthetic: the codes'
@@ -259,7 +262,7 @@ def bench_size(n: int, p: np.ndarray, flip: float, args, bandwidth: float) -> li
     exact = open_backend("flat", args.n_bits)
     exact.add(gallery)
     truth = exact.search(queries[:args.queries], max(args.k))
-    truth_r = exact.search_radius(queries[:args.queries], args.radius)
+    truth_r = {r: exact.search_radius(queries[:args.queries], r) for r in args.radius}
     tmp = Path(tempfile.mkdtemp(prefix="bench_index_"))
     try:
         for label, kind, opts in configs(args.backends, n, args.n_bits, tmp):
@@ -280,11 +283,11 @@ def bench_size(n: int, p: np.ndarray, flip: float, args, bandwidth: float) -> li
                     kth = truth[0][:, k - 1]
                     row["kth_distance"] = {f"p{q}": float(np.percentile(kth, q)) for q in (10, 50, 90)}
                 rows.append(row)
-            if kind in ("flat", "multihash", "milvus", "scan", "mih"):
-                timing, found = latencies(backend.search_radius, queries, args.radius, args)
+            for r in args.radius if kind in ("flat", "multihash", "milvus", "scan", "mih") else ():
+                timing, found = latencies(backend.search_radius, queries, r, args)
                 same = float(np.mean([np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
-                                      for a, b in zip(found, truth_r)]))
-                rows.append(dict(n=n, backend=label, kind=kind, k=f"r<={args.radius}",
+                                      for a, b in zip(found, truth_r[r])]))
+                rows.append(dict(n=n, backend=label, kind=kind, k=f"r<={r}",
                                  queries=args.queries, build_s=build, bytes_per_face=size,
                                  recall=same, exact_match=same, **timing))
             print(f"  n={n} {label}: {time.perf_counter() - t:.0f} s", flush=True)
@@ -334,7 +337,9 @@ def main() -> None:
     ap.add_argument("--query-flip", type=float, default=None)
     ap.add_argument("--backends", nargs="+", default=["flat", "hash", "multihash", "scan", "mih", "milvus"])
     ap.add_argument("--k", type=int, nargs="+", default=[10, 100])
-    ap.add_argument("--radius", type=int, default=6)
+    ap.add_argument("--radius", type=int, nargs="+", default=[6],
+                    help="radius search at each (the chapter's tables: 6; a sweep: where "
+                         "sub-linear search stops paying)")
     ap.add_argument("--queries", type=int, default=1000, help="queries per batch")
     ap.add_argument("--single", type=int, default=200, help="one-at-a-time queries timed")
     ap.add_argument("--repeats", type=int, default=3, help="batches timed")

@@ -147,6 +147,23 @@ def test_c_kernels_the_faster_exhaustive_scan_and_exact_mih():
     assert slow.loc[("mih 2 tables", "10"), "slope used"] == 0.0  # not faster still
 
 
+def test_radius_sweep_and_where_sub_linear_stops_paying():
+    """mih at 0.001 ms up to radius 4, 0.02 ms at 8; the scan 0.01 ms at any radius: mih is
+    faster up to radius 4 (10x), slower at 8 (0.5x)."""
+    rec = record(c_kernels=True)
+    for r, mih_ms in ((0, 0.001), (4, 0.001), (8, 0.02)):
+        rec["rows"] += [_row(10_000, "scan", "scan", f"r<={r}", 0.01, 0.01, 8, recall=1.0),
+                        _row(10_000, "mih 3 tables", "mih", f"r<={r}", mih_ms, mih_ms, 56, recall=1.0)]
+    df = S.rows_frame([rec])
+    sw = S.radius_sweep(df).query("backend == 'mih 3 tables'").set_index("radius")
+    assert sw.loc[4, S.UP] == pytest.approx(10.0) and sw.loc[8, S.UP] == pytest.approx(0.5)
+    t = S.overtake_table(df).set_index(["n", "backend"])
+    assert t.loc[(10_000, "mih 3 tables"), "faster than exhaustive up to radius"] == 4
+    assert t.loc[(10_000, "mih 3 tables"), "radii measured"] == "0..8"
+    # multihash's r<=6 (0.001 ms) beats flat's (0.01 ms): faster up to its only radius
+    assert t.loc[(10_000, "multihash 3x16 nflip=2"), "faster than exhaustive up to radius"] == 6
+
+
 def test_extrapolation_to_a_billion():
     recs = [record()]
     df = S.rows_frame(recs)

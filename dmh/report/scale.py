@@ -144,6 +144,27 @@ def recall_table(df: pd.DataFrame, k=("10", "100")) -> pd.DataFrame:
     return t.reset_index(drop=True)
 
 
+def radius_sweep(df: pd.DataFrame, kinds=("multihash", "mih")) -> pd.DataFrame:
+    """Radius searches of `kinds` at every radius measured (column `radius`), with their
+    speed-ups over the faster exhaustive search at the same size and radius."""
+    t = speedups(df[df.k.str.startswith("r<=")], kinds)
+    return t.assign(radius=t.k.str[3:].astype(int)).sort_values(["n", "backend", "radius"])
+
+
+def overtake_table(df: pd.DataFrame) -> pd.DataFrame:
+    """Per size and sub-linear setting: the radii measured, and the largest radius up to
+    which it is faster than the faster exhaustive search (one query; -1: at none)."""
+    t = radius_sweep(df)
+    rows = []
+    for (n, b), g in t.groupby(["n", "backend"], sort=False):
+        faster = g[g[UP] > 1].radius
+        rows.append({"n": n, "backend": b, "radii measured": f"{g.radius.min()}..{g.radius.max()}",
+                     "faster than exhaustive up to radius": int(faster.max()) if len(faster) else -1,
+                     "speed-up at the smallest radius": g[UP].iloc[0],
+                     "speed-up at the largest radius": g[UP].iloc[-1]})
+    return pd.DataFrame(rows)
+
+
 def flips_needed(distance: float, nhash: int, b: int) -> int:
     """Bit flips per table a hash search needs to be sure to find an item at `distance`:
     by pigeonhole one of `nhash` disjoint substrings differs in <= distance // nhash bits."""
