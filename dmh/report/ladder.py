@@ -11,7 +11,7 @@ from ..experiments import configs as C
 from ..experiments.profiles import Profile, get_profile
 from ..methods import label
 from .frames import NAMES
-from .recipe import PLATEAU_GAIN, study_records
+from .recipe import PLATEAU_GAIN, plateau_from, study_records
 
 
 def who(config: TrainConfig) -> str:
@@ -52,12 +52,13 @@ def with_gains(df: pd.DataFrame) -> pd.DataFrame:
 
 def plateau_table(df: pd.DataFrame) -> pd.DataFrame:
     """Per dataset and method: the longest budget trained, the gain of its last doubling,
-    and the budget from which one more doubling added under PLATEAU_GAIN ("not yet": none
-    did; "-": no doubling landed)."""
+    and the budget from which every further doubling added under PLATEAU_GAIN ("not yet":
+    the last one did not; "-": no doubling landed)."""
     out = []
     for (ds, m), g in df.groupby(["dataset", "method"], sort=False):
         g, last = g.dropna(subset=["gain over half"]), g.iloc[-1]
-        flat = g[g["gain over half"] < PLATEAU_GAIN]
+        at = plateau_from(g["gain over half"])
+        flat = g.iloc[at:] if at is not None else g.iloc[:0]
         out.append({"dataset": ds, "method": m, "longest run (epochs)": int(last.epochs),
                     "its val mAP@all": last["val mAP@all"],
                     "last doubling's gain": g["gain over half"].iloc[-1] if len(g) else float("nan"),

@@ -50,13 +50,23 @@ def budget_frame(profile: str | Profile) -> pd.DataFrame:
     return df
 
 
+def plateau_from(gains: pd.Series) -> int | None:
+    """Position in `gains` (per doubling, in order) from which every doubling added under
+    PLATEAU_GAIN, or None when the last one did not (a flat step followed by a steep one is
+    no plateau)."""
+    steep = [i for i, g in enumerate(gains) if not g < PLATEAU_GAIN]
+    start = steep[-1] + 1 if steep else 0
+    return start if start < len(gains) else None
+
+
 def plateau_lines(df: pd.DataFrame) -> str:
-    """Per dataset: the first budget whose doubling added under `PLATEAU_GAIN`, or the gain of
-    the last doubling when none did yet."""
+    """Per dataset: the budget from which every doubling added under `PLATEAU_GAIN`, or the
+    gain of the last doubling when it did not."""
     out = []
     for ds, g in df.groupby("dataset", sort=False):
         g = g.dropna(subset=["gain over half"])
-        flat = g[g["gain over half"] < PLATEAU_GAIN]
+        at = plateau_from(g["gain over half"])
+        flat = g.iloc[at:] if at is not None else g.iloc[:0]
         if len(flat):
             r = flat.iloc[0]
             out.append(f"{ds}: at its plateau by {int(r.epochs) // 2} epochs (doubling to "
