@@ -19,9 +19,9 @@ paper's Pins run:
         --backends flat hash multihash scan mih --json results/bench/index-1e7.json
     python benchmarks/bench_index.py --codes pins48.npz --sizes 1e7 --backends milvus \
         --queries 100 --no-reference --json results/bench/index-1e7-milvus.json
-    python benchmarks/bench_index.py --codes pins48.npz --sizes 1e6 1e7 --backends flat scan \
-        multihash mih --k 10 --radius 0 2 4 6 8 10 12 --queries 200 --single 100 --budget 1 \
-        --no-reference --json results/bench/index-radius.json
+    python benchmarks/bench_index.py --codes pins48.npz --sizes 1e6 1e7 --backends flat scan mih \
+        --k 10 --radius 0 2 4 6 8 10 12 --queries 200 --single 100 --budget 1 --no-reference \
+        --json results/bench/index-radius.json
 
 Real-looking codes. Bit k of every gallery code is 1 with probability p[k], independently.
 p is given (--bit-probs, K values) or estimated from real codes (--codes: the `.npz` of
