@@ -128,8 +128,7 @@ def learned_nothing(df: pd.DataFrame) -> str:
            if mean[r.protocol, r.method] < 2 * mean.get((r.protocol, FLOOR_LABELS["random"]), 0)]
     if not low:
         return "Every network beats 2x the random codes' mAP@all on every protocol."
-    return textwrap.fill("Under 2x the random codes' mAP@all, so learned nothing there (as on the "
-                         "closed protocol with random batches; see the comparison chapter): "
+    return textwrap.fill("Under 2x the random codes' mAP@all, so learned nothing there: "
                          + ", ".join(low) + ".", 90)
 
 
