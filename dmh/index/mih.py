@@ -18,14 +18,14 @@ import ctypes
 
 import numpy as np
 
-from .checks import check_codes, check_k, check_radius
+from .checks import check_codes
 from .native import Kept, as_words, kernels
-from .scan import GrowingWords, check_width
+from .scan import GrowingWords, KernelSearch, check_width
 
 MAX_TABLE_BITS = 24  # the bucket offsets of a 24-bit table take 128 MiB
 
 
-class MultiIndexHash:
+class MultiIndexHash(KernelSearch):
     """Exact top-k and radius search visiting only buckets near the query's substrings.
 
     Args:
@@ -74,26 +74,11 @@ class MultiIndexHash:
         """Bytes held for search: the codes, and per table its offsets, codes and positions."""
         return self._codes.words.nbytes + sum(a.nbytes for t in self._tables for a in t)
 
+    @staticmethod
+    def _first_cap(k: int) -> int:
+        return 4 * k + 256  # kept in bucket order: every tie at the k-th distance
+
     def _one(self, q: int, k: int, radius: int, kept: Kept):
         (off, codes, pos), shift, bits = self._ptrs, self.shift.ctypes.data, self.bits.ctypes.data
         return kept.run(lambda d, p, cap: self._lib.dmh_mih(
             self.tables, shift, bits, off, codes, pos, q, self.n_bits, k, radius, d, p, cap))
-
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        k = check_k(k, self.count())
-        qs = as_words(check_codes(queries, self.n_bits, "queries"), self.n_bits)
-        out_d, out_p = np.empty((len(qs), k), np.int32), np.empty((len(qs), k), np.int64)
-        kept = Kept(4 * k + 256)
-        for row, q in enumerate(qs.tolist()):
-            d, p = self._one(q, k, 0, kept)
-            out_d[row], out_p[row] = d[:k], p[:k]
-        return out_d, out_p
-
-    def search_radius(self, queries: np.ndarray,
-                      radius: int) -> list[tuple[np.ndarray, np.ndarray]]:
-        radius = check_radius(radius)
-        qs = as_words(check_codes(queries, self.n_bits, "queries"), self.n_bits)
-        if not self.count():
-            return [(np.empty(0, np.int32), np.empty(0, np.int64)) for _ in qs]
-        kept = Kept(1024)
-        return [self._one(q, 0, radius, kept) for q in qs.tolist()]  # sorted copies

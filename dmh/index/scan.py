@@ -39,7 +39,32 @@ class GrowingWords:
         return self._buf[:self.n]
 
 
-class HammingScan:
+class KernelSearch:
+    """top-k and radius search, one kernel call per query, for a backend with ``n_bits``,
+    ``count()``, ``_one(q, k, radius, kept)`` (its kernel on one query word) and
+    ``_first_cap(k)`` (the output buffer a top-k query starts with)."""
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        k = check_k(k, self.count())
+        qs = as_words(check_codes(queries, self.n_bits, "queries"), self.n_bits)
+        out_d, out_p = np.empty((len(qs), k), np.int32), np.empty((len(qs), k), np.int64)
+        kept = Kept(self._first_cap(k))
+        for row, q in enumerate(qs.tolist()):
+            d, p = self._one(q, k, 0, kept)
+            out_d[row], out_p[row] = d[:k], p[:k]
+        return out_d, out_p
+
+    def search_radius(self, queries: np.ndarray,
+                      radius: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        radius = check_radius(radius)
+        qs = as_words(check_codes(queries, self.n_bits, "queries"), self.n_bits)
+        if not self.count():
+            return [(np.empty(0, np.int32), np.empty(0, np.int64)) for _ in qs]
+        kept = Kept(1024)
+        return [self._one(q, 0, radius, kept) for q in qs.tolist()]  # sorted copies
+
+
+class HammingScan(KernelSearch):
     """Exhaustive top-k and radius search over every code, one C pass per query.
 
     Args:
@@ -62,24 +87,11 @@ class HammingScan:
         """Bytes held per the search: the codes, 8 a face."""
         return self._codes.words.nbytes
 
+    @staticmethod
+    def _first_cap(k: int) -> int:
+        return 2 * k + 64  # kept in gallery order: the top k and the ties of a few
+
     def _one(self, q: int, k: int, radius: int, kept: Kept):
         words = self._codes.words
         return kept.run(lambda d, p, cap: self._lib.dmh_scan(
             words.ctypes.data, len(words), q, self.n_bits, k, radius, d, p, cap))
-
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        k = check_k(k, self.count())
-        qs = as_words(check_codes(queries, self.n_bits, "queries"), self.n_bits)
-        out_d, out_p = np.empty((len(qs), k), np.int32), np.empty((len(qs), k), np.int64)
-        kept = Kept(2 * k + 64)
-        for row, q in enumerate(qs.tolist()):
-            d, p = self._one(q, k, 0, kept)
-            out_d[row], out_p[row] = d[:k], p[:k]
-        return out_d, out_p
-
-    def search_radius(self, queries: np.ndarray,
-                      radius: int) -> list[tuple[np.ndarray, np.ndarray]]:
-        radius = check_radius(radius)
-        qs = as_words(check_codes(queries, self.n_bits, "queries"), self.n_bits)
-        kept = Kept(1024)
-        return [self._one(q, 0, radius, kept) for q in qs.tolist()]  # sorted copies
