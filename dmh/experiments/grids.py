@@ -9,6 +9,7 @@ from typing import Callable
 from . import configs as C
 from .anchor_specs import anchor_specs
 from .profiles import Profile
+from .trunk_sizes import trunk_configs
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ GRIDS = {
     "ladder": Grid("deep", C.ladder_configs, True, "every deep method and DMH variant at 0.5x to "
                    "8x the epochs (paper), on validation: each one's plateau"),
     "comparison": Grid("deep", C.comparison_configs, True, "every deep method, equal budget"),
+    "trunk": Grid("deep", trunk_configs, True, "DMH on validation: trunk sizes (growth rate, "
+                  "layers per block) at the paper trunk's training FLOPs"),
     "input": Grid("deep", C.input_configs, True, "DMH on validation: fixed crop vs dlib-aligned crop"),
     "sampler": Grid("deep", C.sampler_configs, True, "pairwise baselines with P x K batches, validation"),
     "trials": Grid("deep", lambda ds, p: list(C.trial_configs(ds, p).values()), True,

@@ -15,7 +15,7 @@ from ..run.store import MissingRecord, paper_store
 # where the profile shows them (`Profile.anchors`).
 CHAPTER_GRIDS = {
     "intro": ["comparison-{ds}", "tune-{ds}", "shallow-{ds}", "ablation-{ds}", "floors",
-              "budget-{ds}", "trials-{ds}", "pairlr-{ds}", "sampler-{ds}", "open-{ds}", "cross-{ds}",
+              "budget-{ds}", "trials-{ds}", "trunk-{ds}", "pairlr-{ds}", "sampler-{ds}", "open-{ds}", "cross-{ds}",
               "anchor-{ds}"],
     "data": ["floors"],
     "main_results": ["floors", "main-{ds}", "budget-{ds}"],
@@ -24,8 +24,8 @@ CHAPTER_GRIDS = {
     "ablation_losses": ["ablation-{ds}", "tune-{ds}", "sensitivity-{ds}"],
     "retrieval_examples": ["examples-{last}"],
     "comparison": ["comparison-{ds}", "tune-{ds}", "shallow-{ds}"],
-    "recipe": ["floors", "main-{ds}", "budget-{ds}", "trials-{ds}", "pairlr-{ds}", "sampler-{ds}",
-               "published-{ds}", "input-{ds}", "ladder-{ds}"],
+    "recipe": ["floors", "main-{ds}", "budget-{ds}", "trials-{ds}", "trunk-{ds}", "pairlr-{ds}", "sampler-{ds}",
+               "published-{ds}", "input-{ds}", "ladder-{ds}", "trunk-{ds}"],
     "scale": [],
     "unseen": ["floors", "open-{ds}", "cross-{ds}", "anchor-{ds}", "input-{ds}",
                "openweights-{first}"],

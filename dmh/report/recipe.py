@@ -120,8 +120,7 @@ def trial_frame(profile: str | Profile) -> pd.DataFrame:
     p = get_profile(profile)
     rows = []
     for ds in p.datasets:
-        main = [c for c in C.main_configs(ds, p) if c.bits == p.longest and p.store.has_run(c)]
-        std = pd.Series([r.metrics["map_all"] for r in records(f"main-{ds}", p, main)]).std()
+        std = main_seed_std(ds, p)
         got = {name: p.store.load_run(c, grid_command(f"trials-{ds}", p))
                for name, c in C.trial_configs(ds, p).items() if p.store.has_run(c)}
         base = got.get("recipe as chosen")
@@ -131,6 +130,13 @@ def trial_frame(profile: str | Profile) -> pd.DataFrame:
                          "change": diff, "in main seed std": in_seed_std(diff, std),
                          "train_s": r.train_s})
     return pd.DataFrame(rows)
+
+
+def main_seed_std(dataset: str, p: Profile) -> float:
+    """The sample std of DMH's main runs at the longest code on test (NaN under 2 seeds): the
+    unit the study's single-seed changes are read in."""
+    main = [c for c in C.main_configs(dataset, p) if c.bits == p.longest and p.store.has_run(c)]
+    return pd.Series([r.metrics["map_all"] for r in records(f"main-{dataset}", p, main)]).std()
 
 
 def trial_lines(df: pd.DataFrame) -> str:
@@ -170,7 +176,8 @@ def published_frame(profile: str | Profile) -> pd.DataFrame:
 
 
 def study_missing_line(profile: str | Profile,
-                       kinds=("budget", "pairlr", "sampler", "trials", "published", "ladder")) -> str:
+                       kinds=("budget", "pairlr", "sampler", "trials", "published", "ladder",
+                              "trunk")) -> str:
     """How many study runs have not landed yet, and the command that trains them."""
     p = get_profile(profile)
     missing = [c.name() for k in kinds for ds in p.datasets for c in split_stored(f"{k}-{ds}", p)[1]]
