@@ -5,12 +5,13 @@ the committed records (a config is cached by its hash)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from itertools import zip_longest
 from pathlib import Path
 
 from ..core.config import TrainConfig
 from ..methods import METHODS
 from .profiles import Profile
-from .tuning import candidates, hyperparameters, method_defaults
+from .tuning import as_fields, candidates, hyperparameters, method_defaults
 
 
 def base_config(dataset: str, p: Profile, **kw) -> TrainConfig:
@@ -19,7 +20,8 @@ def base_config(dataset: str, p: Profile, **kw) -> TrainConfig:
 
 def method_config(method: str, dataset: str, p: Profile, **kw) -> TrainConfig:
     """`method` with its validation-chosen hyperparameters (none chosen: the defaults)."""
-    hp = {**method_defaults(method), **hyperparameters(method, dataset, p)}
+    hp = method_defaults(method)
+    hp |= as_fields(hyperparameters(method, dataset, p), hp.get("method_kwargs"))
     return base_config(dataset, p, **({} if method == "dmh" else {"method": method}), **(hp | kw))
 
 
@@ -31,6 +33,13 @@ def seeds_at(p: Profile, bits: int) -> tuple[int, ...]:
 def tune_configs(dataset: str, p: Profile, exclude: tuple[str, ...] = ()) -> list[TrainConfig]:
     """The validation candidates of every method with a search space (but `exclude`)."""
     return [c for method in p.search if method not in exclude for c in candidates(method, dataset, p)]
+
+
+def search_configs(dataset: str, p: Profile) -> list[TrainConfig]:
+    """Every baseline's own search space (`p.baseline_search`) on validation, one trial of
+    each method in turn, so every method's first trials land before any method's last."""
+    each = [candidates(m, dataset, p, space) for m, space in p.baseline_search.items()]
+    return [c for row in zip_longest(*each) for c in row if c is not None]
 
 
 def main_configs(dataset: str, p: Profile) -> list[TrainConfig]:

@@ -34,6 +34,8 @@ class Grid:
 GRIDS = {
     "tune": Grid("deep", C.tune_configs, False, "validation candidates of every method with a "
                  "search space (DMH lam/mu, DSH/DPSH lr); then the choices"),
+    "search": Grid("deep", C.search_configs, True, "each baseline's own hyperparameters on validation "
+                   "(9 trials, as DMH's): 3 lrs x its key loss weight"),
     "main": Grid("deep", C.main_configs, True, "DMH at every code length and seed"),
     "sensitivity": Grid("deep", C.sensitivity_configs, True, "DMH's validation candidates on test"),
     "ablation": Grid("deep", lambda ds, p: [c for cs in C.ablation_configs(ds, p).values() for c in cs],

@@ -29,6 +29,8 @@ class Profile:
             combination is one 48-bit, seed-0 run on the validation split).
         budget_factors: the multiples of the epoch budget the budget grid trains DMH at
             (on validation): how binding the budget is.
+        baseline_search: per baseline, the search space of its own hyperparameters that
+            grid `search-<ds>` trains on validation (staged: not yet what `search` chooses by).
         anchors: whether its chapters show what needs dlib's pass over every LFW and Pins
             image (~50 core-minutes, cached): the dlib-embedding anchors and the aligned-crop
             runs. The quick profile leaves them out.
@@ -44,6 +46,7 @@ class Profile:
     search: dict = field(default_factory=dict)
     budget_factors: tuple[float, ...] = (0.5, 1, 2)
     anchors: bool = False
+    baseline_search: dict = field(default_factory=dict)
 
     @property
     def store(self) -> Store:
@@ -58,12 +61,26 @@ class Profile:
 # pairs in a random face batch): they get the shared lr and one 10x lower.
 PAIRWISE_LRS = {"lr": (0.1, 0.01)}
 
+# Each baseline's own hyperparameters with as many validation trials as DMH gets (9): three
+# lrs of the shared SGD recipe x three values of its key loss weight (or HashNet's
+# continuation), the paper's value in the middle. Staged: `dmh grid search-<ds>` trains them;
+# they replace `search`'s pairwise lrs once the grids that read the choices are retrained.
+SEARCH_LRS = (0.1, 0.03, 0.01)
+BASELINE_SEARCH = {
+    "ddh": {"lr": SEARCH_LRS, "method_kwargs.mu": (0.005, 0.05, 0.5)},
+    "dsh": {"lr": SEARCH_LRS, "method_kwargs.alpha": (0.001, 0.01, 0.1)},
+    "dpsh": {"lr": SEARCH_LRS, "method_kwargs.eta": (0.0002, 0.002, 0.02)},
+    "hashnet": {"lr": SEARCH_LRS, "method_kwargs.beta_max": (5.0, 10.0, 20.0)},
+    "csq": {"lr": SEARCH_LRS, "method_kwargs.lam": (1e-5, 1e-4, 1e-3)},
+    "dcdh": {"lr": SEARCH_LRS, "method_kwargs.gamma": (0.01, 0.1, 1.0)},
+}
+
 PROFILES = {
     "paper": Profile("paper", ("lfw", "pins"), (12, 24, 36, 48), (0, 1, 2), {"lfw": 40, "pins": 10},
                      GRID_THREADS, (0, 1, 2),
                      search={"dmh": {"lr": (0.1,), "lam": (0.001, 0.01, 0.1), "mu": (0.001, 0.01, 0.1)},
                              "dsh": PAIRWISE_LRS, "dpsh": PAIRWISE_LRS},
-                     budget_factors=(0.5, 1, 2, 4, 8), anchors=True),
+                     budget_factors=(0.5, 1, 2, 4, 8), anchors=True, baseline_search=BASELINE_SEARCH),
     # one thread: a 2-thread run is not bit-reproducible (OpenMP reductions), and the quick
     # notebooks' validation choices must come out the same in CI as when they were committed
     "quick": Profile("quick", ("lfw",), (12, 48), (0,), {"lfw": 2, "pins": 1}, 1, (0,),

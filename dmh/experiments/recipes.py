@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..data import DATASETS
 from .profiles import PROFILES
-from .tuning import hyperparameters, method_defaults
+from .tuning import as_fields, hyperparameters, method_defaults
 
 # On a folder the project had never seen (500 people, 14 photos each), TrainConfig's defaults
 # (20 epochs, lam 0.1, mu 0.05) collapsed the codes (mAP 0.0066, below pixel LSH 0.0154);
@@ -17,7 +17,8 @@ def recipe(dataset: str, method: str = "dmh") -> tuple[dict, str]:
     """(TrainConfig fields, where they come from) for training `method` on `dataset`."""
     paper, kw = PROFILES["paper"], method_defaults(method)
     if dataset in DATASETS and dataset in paper.datasets:
-        hp = {"epochs": paper.epochs[dataset], **kw, **hyperparameters(method, dataset, paper)}
+        hp = {"epochs": paper.epochs[dataset], **kw,
+              **as_fields(hyperparameters(method, dataset, paper), kw.get("method_kwargs"))}
         return hp, f"the paper's recipe for {dataset} (validation-chosen, results/chosen/)"
     if method == "dmh":
         return dict(FOLDER_RECIPE), "the folder default (dmh.experiments.recipes.FOLDER_RECIPE)"

@@ -34,18 +34,39 @@ def method_defaults(method: str) -> dict:
     return {k: (dict(v) if isinstance(v, dict) else v) for k, v in METHOD_DEFAULTS.get(method, {}).items()}
 
 
-def candidates(method: str, dataset: str, p: Profile) -> list[TrainConfig]:
-    space = p.search[method]
+# A search-space key `method_kwargs.<name>` is one of the method's own kwargs (a loss weight).
+OWN = "method_kwargs."
+
+
+def as_fields(values: dict, method_kwargs: dict | None = None) -> dict:
+    """Search-space values as TrainConfig fields: `method_kwargs.<name>` keys merge into
+    `method_kwargs` (the method's own kwargs it starts from)."""
+    top = {k: v for k, v in values.items() if not k.startswith(OWN)}
+    own = {k[len(OWN):]: v for k, v in values.items() if k.startswith(OWN)}
+    return top | ({"method_kwargs": {**(method_kwargs or {}), **own}} if own else {})
+
+
+def value_of(config: TrainConfig, key: str):
+    """A search-space key's value in `config`."""
+    return config.method_kwargs.get(key[len(OWN):]) if key.startswith(OWN) else getattr(config, key)
+
+
+def candidates(method: str, dataset: str, p: Profile, space: dict | None = None) -> list[TrainConfig]:
+    """Every combination of `space` (default: the method's in `p.search`), one validation run
+    each: longest code, first seed, the profile's epochs."""
+    space = p.search[method] if space is None else space
+    kw = method_defaults(method)
     base = TrainConfig(dataset=dataset, epochs=p.epochs.get(dataset, 20), threads=p.threads,
                        bits=p.longest, seed=p.seeds[0], eval_split="val",
-                       **method_defaults(method), **({} if method == "dmh" else {"method": method}))
-    return [replace(base, **dict(zip(space, values))) for values in itertools.product(*space.values())]
+                       **kw, **({} if method == "dmh" else {"method": method}))
+    return [replace(base, **as_fields(dict(zip(space, values)), kw.get("method_kwargs")))
+            for values in itertools.product(*space.values())]
 
 
 def choose(method: str, dataset: str, p: Profile) -> dict:
     """Pick `method`'s hyperparameters from its validation records; write and return the choice."""
     space, store = p.search[method], p.store
-    rows = [{**{k: getattr(c, k) for k in space},
+    rows = [{**{k: value_of(c, k) for k in space},
              "val_map_all": store.load_run(c, f"dmh grid tune-{dataset}").metrics["map_all"],
              "run": c.name()} for c in candidates(method, dataset, p)]
     best = max(rows, key=lambda r: r["val_map_all"])  # first of equals wins

@@ -1,0 +1,55 @@
+"""Each baseline's own hyperparameters on validation (grid `search-<ds>`): 9 trials a method,
+as DMH's lam x mu search has, against the choice the book's baselines train with today."""
+from __future__ import annotations
+
+import textwrap
+
+import pandas as pd
+
+from ..experiments import configs as C
+from ..experiments.profiles import Profile, get_profile
+from ..experiments.tuning import candidates, value_of
+from ..methods import label
+from .frames import NAMES
+from .reading import grid_command
+from .recipe import main_seed_std
+from .spread import in_seed_std
+
+
+def search_table(profile: str | Profile) -> pd.DataFrame:
+    """Per dataset and baseline with a search space: trials landed, the best trial's values
+    and validation mAP@all, the mAP of today's choice (its validation run at the epoch
+    budget, as the ladder trains it) and the best trial's change from it, also in seed stds
+    of DMH's main runs."""
+    p = get_profile(profile)
+    rows = []
+    for ds in p.datasets:
+        cmd, std = grid_command(f"search-{ds}", p), main_seed_std(ds, p)
+        for m, space in p.baseline_search.items():
+            trials = [c for c in candidates(m, ds, p, space) if p.store.has_run(c)]
+            if not trials:
+                continue
+            scored = [(p.store.load_run(c, cmd).metrics["map_all"], -i, c) for i, c in enumerate(trials)]
+            best, _, c = max(scored)  # the first of equals
+            today = C.method_config(m, ds, p, bits=p.longest, eval_split="val")
+            now = p.store.load_run(today, cmd).metrics["map_all"] if p.store.has_run(today) else float("nan")
+            rows.append({"dataset": NAMES[ds], "method": label(m),
+                         "trials": f"{len(trials)} of {len(candidates(m, ds, p, space))}",
+                         "best": ", ".join(f"{k.split('.')[-1]} {value_of(c, k):g}" for k in space),
+                         "best val mAP@all": best, "today's choice": now, "change": best - now,
+                         "in main seed std": in_seed_std(best - now, std)})
+    return pd.DataFrame(rows)
+
+
+def search_lines(table: pd.DataFrame) -> str:
+    """Per dataset, the baselines whose own search beats today's choice by more than two
+    seed stds (their rows in the book would move), or that none does."""
+    out = []
+    for ds, g in table.groupby("dataset", sort=False):
+        gain = g[g["in main seed std"] > 2]
+        each = ", ".join(f"{r.method} ({r.best}: {r['change']:+.4f}, {r['in main seed std']:+.1f} seed std)"
+                         for _, r in gain.iterrows())
+        out.append(f"{ds}: " + (f"{each} beat today's choice by more than two seed stds."
+                                if len(gain) else f"no baseline's own search beats today's choice by "
+                                f"more than two seed stds ({len(g)} searched)."))
+    return "\n".join(textwrap.fill(s, 90) for s in out)
