@@ -118,3 +118,24 @@ def test_optimizer_choice_is_checked_and_absent_from_old_keys():
     ams = make_optimizer(TrainConfig(dataset="lfw", optimizer="amsgrad", lr=0.005), w)
     assert isinstance(ams, torch.optim.Adam) and ams.defaults["amsgrad"] and ams.defaults["lr"] == 0.005
     assert not make_optimizer(TrainConfig(dataset="lfw", optimizer="adam"), w).defaults["amsgrad"]
+
+
+def test_fit_lines_by_hand():
+    import pandas as pd
+
+    from dmh.report.fit import fit_lines
+    df = pd.DataFrame({"dataset": ["A", "A", "B", "B"], "epochs": [10, 20, 10, 20],
+                       "train softmax CE": [1.5, 0.1, 3.0, 0.9], "train center": [2.0, 1.0, 4.0, 6.0],
+                       "val mAP@all": [0.2, 0.4, 0.05, 0.1]})
+    a, b = " ".join(fit_lines(df).split()).split(" B: ")
+    assert a.startswith("A: from 10 to 20 epochs the training softmax loss went 1.50 -> 0.10, the "
+                        "center term 2.00 -> 1.00, validation mAP@all 0.200 -> 0.400; it fits")
+    assert "at 20 epochs it does not yet fit its training identities" in b and "underfits" in b
+
+
+def test_fit_frame_reads_the_budget_runs_logs():
+    from dmh.report.fit import fit_frame
+    df = fit_frame("paper")
+    lfw = df[df.dataset == "LFW"]
+    assert list(lfw.epochs) == sorted(lfw.epochs) and len(lfw) == 5
+    assert (lfw["train softmax CE"].diff().dropna() < 0).all()  # the longer, the better fitted
