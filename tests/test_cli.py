@@ -208,3 +208,19 @@ def test_book_records_only_trains_nothing(monkeypatch):
     monkeypatch.setattr(dmh.book, "build_book", lambda *a, **k: built.append((a, k)))
     assert main(["book", "--records-only", "--chapters", "unseen", "--profile", "quick"]) == 0
     assert built == [(("quick", ["unseen"]), {"execute": True, "toc": None})]
+
+
+def test_grid_estimate_trains_nothing(monkeypatch, capsys):
+    """`dmh grid ... --estimate` counts what is left and prices it from the records; no run."""
+    import dmh.experiments.runner
+
+    def no_training(*a, **k):
+        raise AssertionError("the runner was called")
+
+    monkeypatch.setattr(dmh.experiments.runner, "run_grids", no_training)
+    assert main(["grid", "ladder-lfw", "search-pins", "--estimate"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("ladder-lfw: ") and " runs to train, about " in out[0]
+    assert out[1].startswith("search-pins: ") and out[-1].startswith("in all about ")
+    assert main(["grid", "nope-lfw", "--estimate"]) == 2
+    assert "unknown grid 'nope-lfw'" in capsys.readouterr().err

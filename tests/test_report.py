@@ -108,3 +108,21 @@ def test_floors_frame_reads_the_profiles_floors(tmp_path, monkeypatch):
     assert quick.store.floors_path.is_relative_to(tmp_path)
     assert floors_frame(quick).to_dict("records") == rows  # the closed protocols
     assert floors_frame(quick, protocols=True).to_dict("records") == [open_row]
+
+
+def test_estimate_seconds_by_hand(tmp_path):
+    from dmh.report.cost import estimate_seconds
+    store = Store(tmp_path)
+    # DMH on d: (3600 x 1 + 900 x 2) / 2 / (10 x 360) = 0.75 s an image-epoch; eval (0 + 20) / 2
+    store.save_run(run_record(TrainConfig(dataset="d", epochs=10), train_s=3600.0, eval_s=0.0,
+                              hardware={"torch_threads": 1, "device": "cpu"}))
+    store.save_run(run_record(TrainConfig(dataset="d", epochs=10, seed=1), train_s=900.0, eval_s=10.0,
+                              hardware={"torch_threads": 2, "device": "cpu"}))
+    todo = [TrainConfig(dataset="d", epochs=20, seed=5),  # 20 x 360 x 0.75 + 10 = 5410
+            TrainConfig(dataset="d", epochs=20, method="dsh"),  # no DSH record: DMH's rate
+            TrainConfig(dataset="e", epochs=20)]  # no record on e at all
+    assert estimate_seconds(todo, store) == (2 * 5410.0, 1)
+    # a smaller trunk by its FLOPs: growth 8 costs 13.17 / 36.75 of the paper trunk
+    small = TrainConfig(dataset="d", epochs=20, model_kwargs={"growth_rate": 8})
+    s, _ = estimate_seconds([small], store)
+    assert abs((s - 10.0) / 5400.0 - 13.17 / 36.75) < 0.001

@@ -68,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--workers", type=int, default=2)
     s.add_argument("--profile", default="paper", choices=sorted(PROFILES))
     s.add_argument("--device", default="cpu", help="cpu or cuda (records say which)")
+    s.add_argument("--estimate", action="store_true",
+                   help="print what each grid has left to train and its CPU hours; train nothing")
     s.set_defaults(func=cmd_grid)
     s = sub.add_parser("pack", help="write decoded datasets as packs, for machines without the images")
     s.add_argument("datasets", nargs="+", help="lfw, pins")

@@ -41,3 +41,41 @@ def grid_cost_line(store: Store | None = None) -> str:
         if known:
             line += f", about {est / 3600:.2f} CPU hours at the CPU runs' rate"
     return line
+
+
+def training_rates(store: Store | None = None) -> tuple[dict, dict, dict]:
+    """From the CPU records: one thread's seconds per training image by (dataset, method) for
+    the paper trunk (mean over runs, as busy as the machine was), training images by (dataset,
+    eval split, protocol), mean evaluation seconds by dataset."""
+    per_image, n_train, evals = defaultdict(list), {}, defaultdict(list)
+    for rec in _records(store or paper_store()):
+        hw, c = rec.hardware, rec.config
+        if str(hw.get("device", "cpu")).startswith("cuda") or not rec.epochs:
+            continue
+        threads = hw.get("torch_threads") or 1
+        n_train[(c.dataset, c.eval_split, c.protocol)] = rec.split["n_train"]
+        evals[c.dataset].append(rec.eval_s * threads)
+        if not c.model_kwargs:
+            per_image[(c.dataset, c.method)].append(rec.train_s * threads / (rec.epochs * rec.split["n_train"]))
+    mean = lambda xs: sum(xs) / len(xs)  # noqa: E731
+    return ({k: mean(v) for k, v in per_image.items()}, n_train, {k: mean(v) for k, v in evals.items()})
+
+
+def estimate_seconds(configs, store: Store | None = None) -> tuple[float, int]:
+    """(one thread's seconds to train and score `configs` at the CPU records' mean rates,
+    how many had no rate to go by: a method or protocol never run on a CPU). A DMH trunk of
+    another size is scaled by its training FLOPs; a method without records of its own on the
+    dataset goes at DMH's rate there."""
+    from ..experiments.trunk_sizes import train_mflops
+
+    rate, n_train, evals = training_rates(store)
+    total, unknown = 0.0, 0
+    for c in configs:
+        r = rate.get((c.dataset, c.method)) or rate.get((c.dataset, "dmh"))
+        n = n_train.get((c.dataset, c.eval_split, c.protocol))
+        if r is None or n is None:
+            unknown += 1
+            continue
+        scale = train_mflops(c) / train_mflops(type(c)(bits=c.bits)) if c.model_kwargs else 1.0
+        total += c.epochs * n * r * scale + evals.get(c.dataset, 0.0)
+    return total, unknown
