@@ -1,10 +1,13 @@
-"""Training and encoding throughput of DMH, its ablation variants and every deep baseline.
+"""Training and encoding throughput per device and per strategy.
 
-Prints images/s for forward+backward+SGD step (batch 256, 32x32) and for encoding, and the
-share of a training step spent outside the model (batch indexing, augmentation,
-normalization) in the same loop `dmh.train` runs. Usage:
-    python benchmarks/bench_train.py [--threads 2] [--steps 20] [--classes 105] [--bits 48]
-        [--json results/bench/train-throughput.json]
+Rows: every registered method (and DMH's trunk and head variants) trained one model at a
+time, the step `dmh.run.fit` takes (batch drawn, augmented, standardized; forward, backward,
+optimizer step); then DMH trained as several runs stacked into one model
+(`dmh.run.fit_many.StackedRuns`, `dmh grid --stack M`), images/s over all its runs. Prints
+images/s of training and of encoding, and the share of a step spent outside the model.
+Usage:
+    python benchmarks/bench_train.py [--device cpu|cuda] [--threads 1] [--steps 20]
+        [--batch 64] [--stack 1 3 8] [--json results/bench/train-throughput.json]
 """
 from __future__ import annotations
 
@@ -15,83 +18,119 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from dmh.comparison import DEEP_METHODS
 from dmh.core.config import TrainConfig
-from dmh.methods import build_method
+from dmh.methods import METHODS, create_method
 from dmh.models import count_parameters
-from dmh.train import Normalizer, prepare_batch, sgd_step
+from dmh.run.encode import Normalizer
+from dmh.run.fit import make_optimizer, prepare_batch, sgd_step
+from dmh.run.fit_many import StackedRuns
 
 
-def bench(model, criterion, images, labels, norm, steps, batch, warmup=3):
-    opt = torch.optim.SGD(list(model.parameters()) + list(criterion.parameters()), lr=0.01,
-                          momentum=0.9)
+def _sync(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def one_model(cfg, n_classes, images, labels, norm, steps, batch, device, warmup=3):
+    """(params, train img/s, encode img/s, share of a step outside the model) of one model."""
+    torch.manual_seed(0)
+    model, crit = create_method(cfg, n_classes)
+    model.to(device)
+    crit.to(device)
+    opt = make_optimizer(cfg, list(model.parameters()) + list(crit.parameters()))
     gen = torch.Generator().manual_seed(0)
-    n = len(images)
     t_data = t_model = 0.0
     for step in range(warmup + steps):
         t0 = time.perf_counter()
-        idx = torch.randint(0, n, (batch,), generator=gen)
-        xb, yb = prepare_batch(images, labels, idx, norm, gen)
+        idx = torch.randint(0, len(images), (batch,), generator=gen)
+        xb, yb = prepare_batch(images, labels, idx, norm, gen, device)
+        _sync(device)
         t1 = time.perf_counter()
-        sgd_step(model, criterion, opt, xb, yb)
-        t2 = time.perf_counter()
+        sgd_step(model, crit, opt, xb, yb)
+        _sync(device)
         if step >= warmup:
-            t_data += t1 - t0
-            t_model += t2 - t1
-    train_ips = steps * batch / (t_data + t_model)
+            t_data, t_model = t_data + t1 - t0, t_model + time.perf_counter() - t1
     model.eval()
     with torch.no_grad():
-        x = norm(images[:1024])
+        x = norm(images[:1024]).to(device)
         model.forward_head(model.forward_features(x))
+        _sync(device)
         t0 = time.perf_counter()
         for _ in range(3):
-            model.forward_head(model.forward_features(norm(images[:1024])))
-        enc_ips = 3 * 1024 / (time.perf_counter() - t0)
-    model.train()
-    return train_ips, enc_ips, t_data / (t_data + t_model)
+            model.forward_head(model.forward_features(x))
+        _sync(device)
+        enc = 3 * 1024 / (time.perf_counter() - t0)
+    return count_parameters(model), steps * batch / (t_data + t_model), enc, t_data / (t_data + t_model)
+
+
+def stacked(cfg, n_classes, runs, images, labels, norm, steps, batch, device, warmup=3):
+    """Training img/s over `runs` DMH runs stacked into one model (batches drawn as `fit_many`
+    draws them: one generator a run)."""
+    models, crits = [], []
+    for seed in range(runs):
+        torch.manual_seed(seed)
+        model, crit = create_method(cfg, n_classes)
+        models.append(model.to(device).train())
+        crits.append(crit.to(device))
+    together = StackedRuns(models, crits, cfg)
+    gens = [torch.Generator().manual_seed(s) for s in range(runs)]
+    for step in range(warmup + steps):
+        if step == warmup:
+            _sync(device)
+            t0 = time.perf_counter()
+        parts = [prepare_batch(images, labels, torch.randint(0, len(images), (batch,), generator=g),
+                               norm, g, device) for g in gens]
+        together.step(torch.stack([x for x, _ in parts]), torch.stack([y for _, y in parts]), 0.01, 0.5)
+    _sync(device)
+    return runs * steps * batch / (time.perf_counter() - t0)
 
 
 def main() -> None:
     p = argparse.ArgumentParser()
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--threads", type=int, default=1, help="torch threads (the grids run 1 a worker)")
     p.add_argument("--steps", type=int, default=20)
-    p.add_argument("--batch", type=int, default=256)
+    p.add_argument("--batch", type=int, default=64, help="images a step (the recipe's 64)")
     p.add_argument("--classes", type=int, default=105)
     p.add_argument("--bits", type=int, default=48)
+    p.add_argument("--stack", type=int, nargs="*", default=[1, 3], help="runs stacked in one model")
     p.add_argument("--json", type=Path, default=None, help="also write the rows here (atomic)")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
-    torch.manual_seed(0)
     rng = np.random.default_rng(0)
     images = torch.from_numpy(rng.integers(0, 256, (4096, 3, 32, 32), dtype=np.uint8))
     labels = torch.from_numpy(rng.integers(0, a.classes, 4096))
     norm = Normalizer([0.5] * 3, [0.25] * 3)
-    rows = []
     variants = [("DMH dense + conv-GAP (default)", TrainConfig(bits=a.bits)),
                 ("DMH plain + conv-GAP", TrainConfig(bits=a.bits, trunk="plain")),
                 ("DMH dense + FC head", TrainConfig(bits=a.bits, head="fc"))]
-    # the comparison chapter's baselines, each with its own network and loss
-    variants += [(m, TrainConfig(bits=a.bits, method=m)) for m in DEEP_METHODS if m != "dmh"]
+    variants += [(METHODS[m].label, TrainConfig(bits=a.bits, method=m)) for m in METHODS if m != "dmh"]
+    rows = []
     for name, cfg in variants:
-        torch.manual_seed(0)
-        model, crit = build_method(cfg, a.classes)
-        rows.append((name, cfg.method, count_parameters(model),
-                     *bench(model, crit, images, labels, norm, a.steps, a.batch)))
-    head = (f"torch {torch.__version__}, {a.threads} threads, batch {a.batch}, 32x32, "
-            f"{a.classes} classes, {a.bits} bits, {a.steps} timed steps")
+        n, tr, enc, share = one_model(cfg, a.classes, images, labels, norm, a.steps, a.batch, a.device)
+        rows.append({"model": name, "method": cfg.method, "strategy": "one model", "parameters": n,
+                     "train_img_per_s": round(tr, 1), "encode_img_per_s": round(enc, 1),
+                     "share_outside_model": round(share, 4)})
+    for runs in a.stack:
+        ips = stacked(TrainConfig(bits=a.bits), a.classes, runs, images, labels, norm, a.steps,
+                      a.batch, a.device)
+        rows.append({"model": "DMH dense + conv-GAP (default)", "method": "dmh",
+                     "strategy": f"{runs} runs stacked", "train_img_per_s": round(ips, 1)})
+    head = (f"torch {torch.__version__}, {a.device}, {a.threads} threads, batch {a.batch} a run, "
+            f"32x32, {a.classes} classes, {a.bits} bits, {a.steps} timed steps")
     print(head)
-    print(f"{'model':34s} {'params':>9s} {'train img/s':>12s} {'encode img/s':>13s} {'outside model':>14s}")
-    for name, _, n, tr, enc, share in rows:
-        print(f"{name:34s} {n:9d} {tr:12.0f} {enc:13.0f} {100 * share:13.1f}%")
+    print(f"{'model':32s} {'strategy':16s} {'params':>8s} {'train img/s':>12s} {'encode img/s':>13s} "
+          f"{'outside model':>14s}")
+    for r in rows:
+        enc, out = r.get("encode_img_per_s"), r.get("share_outside_model")
+        print(f"{r['model']:32s} {r['strategy']:16s} {r.get('parameters', '-'):>8} "
+              f"{r['train_img_per_s']:12.0f} {'-' if enc is None else f'{enc:.0f}':>13s} "
+              f"{'-' if out is None else f'{100 * out:.1f}%':>14s}")
     if a.json:
         from dmh.core.atomic import write_json
         from dmh.core.provenance import provenance
 
-        write_json(a.json, {"setting": head, **provenance(a.threads),
-                            "rows": [{"model": name, "method": m, "parameters": n,
-                                      "train_img_per_s": round(tr, 1), "encode_img_per_s": round(enc, 1),
-                                      "share_outside_model": round(share, 4)}
-                                     for name, m, n, tr, enc, share in rows]})
+        write_json(a.json, {"setting": head, **provenance(a.threads, a.device), "rows": rows})
 
 
 if __name__ == "__main__":

@@ -111,3 +111,17 @@ def test_edited_or_legacy_record_is_refused_and_migration_is_one_way(store):
     with pytest.raises(RecordError, match="has no sha256"):
         RunRecord.from_dict(legacy, "old.json")
     assert with_digest(legacy) == d and RunRecord.from_dict(with_digest(legacy)).to_dict() == d
+
+
+def test_a_grid_pins_the_commit_its_workers_load(monkeypatch):
+    import os
+    import re
+
+    from dmh.experiments.runner import run_grids
+    monkeypatch.setenv("DMH_GIT_COMMIT", "")  # unset for this test; restored after it
+    run_grids([], "quick", workers=1, log=lambda s: None)
+    pinned = os.environ["DMH_GIT_COMMIT"]
+    assert re.fullmatch(r"[0-9a-f]{40}(\+dirty)?|unknown", pinned)
+    monkeypatch.setenv("DMH_GIT_COMMIT", "abc")  # a device copy's commit is kept
+    run_grids([], "quick", workers=1, log=lambda s: None)
+    assert os.environ["DMH_GIT_COMMIT"] == "abc"

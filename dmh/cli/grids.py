@@ -16,7 +16,8 @@ def cmd_grid(a) -> None:
     if a.estimate:
         return _estimate(a.grids, a.profile, a.workers)
     check_device(a.device)
-    run_grids(a.grids, a.profile, workers=a.workers, device=a.device, log=_log("+".join(a.grids)))
+    run_grids(a.grids, a.profile, workers=a.workers, device=a.device, stack=a.stack,
+              log=_log("+".join(a.grids)))
 
 
 def _estimate(names: list[str], profile: str, workers: int) -> None:

@@ -53,3 +53,10 @@ def packs_root() -> Path | None:
 def git_commit_override() -> str | None:
     """`DMH_GIT_COMMIT`: the commit to record on a copy of the repo without `.git`."""
     return os.environ.get("DMH_GIT_COMMIT") or None
+
+
+def pin_git_commit(commit: str) -> None:
+    """Set `DMH_GIT_COMMIT` for this process and the workers it starts (unless already set):
+    a grid's records name the commit its workers loaded, not whatever HEAD is when each lands."""
+    if not os.environ.get("DMH_GIT_COMMIT"):
+        os.environ["DMH_GIT_COMMIT"] = commit

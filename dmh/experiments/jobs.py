@@ -12,6 +12,7 @@ from ..core.provenance import provenance
 from ..run.checkpoint import read_checkpoint
 from ..run.evaluate import score_codes, score_model
 from ..run.fit import fit, protocol_parts
+from ..run.fit_many import fit_many, stack_key
 from ..run.records import RunRecord
 from ..run.store import Store, checkpoint_label, checkpoint_path
 
@@ -31,9 +32,45 @@ def train_run(cfg: TrainConfig, store: Store, *, resume: bool = True, force: boo
                  stop_after_epochs=stop_after_epochs, log=log, other_threads=other_threads)
     if fitted is None:
         return None
+    rec = _scored(cfg, fitted, query_fs, gallery_fs, split, load_s, device)
+    if save:
+        store.save_run(rec)
+    return rec
+
+
+def stack_groups(configs: list[TrainConfig], size: int) -> list[list[TrainConfig]]:
+    """The configs in order, those that may train stacked (differing only in their seed)
+    gathered up to `size` at a time; a group sits where its first config was."""
+    groups, filling = [], {}
+    for c in configs:
+        g = filling.get(key := stack_key(c))
+        if g is None or len(g) == size:
+            groups.append(g := [])
+            filling[key] = g
+        g.append(c)
+    return groups
+
+
+def train_many(cfgs: list[TrainConfig], store: Store, *, device: str = "cpu") -> list[RunRecord]:
+    """Train configs that differ only in their seed as one stacked model
+    (`dmh.run.fit_many`), score and store each; a record's hardware says how many runs
+    trained together and its `train_s` is its share of their wall time."""
+    t_load = time.perf_counter()
+    train_fs, query_fs, gallery_fs, split = protocol_parts(cfgs[0])
+    load_s = time.perf_counter() - t_load
+    out = []
+    for cfg, fitted in zip(cfgs, fit_many(cfgs, train_fs, device=device)):
+        rec = _scored(cfg, fitted, query_fs, gallery_fs, split, load_s, device)
+        rec.hardware["stacked"] = len(cfgs)
+        store.save_run(rec)
+        out.append(rec)
+    return out
+
+
+def _scored(cfg, fitted, query_fs, gallery_fs, split, load_s, device) -> RunRecord:
     t_eval = time.perf_counter()
     metrics = score_model(fitted.model, fitted.norm, query_fs, gallery_fs, cfg.bits, device=device)
-    rec = RunRecord(
+    return RunRecord(
         name=cfg.name(), config=cfg, config_key=cfg.key(), **provenance(cfg.threads, device),
         split={"dataset": split["dataset"], "split_checksum": split["split_checksum"],
                "data_checksum": split["data_checksum"], "part": cfg.eval_split,
@@ -43,9 +80,6 @@ def train_run(cfg: TrainConfig, store: Store, *, resume: bool = True, force: boo
         epochs=cfg.epochs, train_s=round(fitted.train_s, 1), data_load_s=round(load_s, 2),
         eval_s=round(time.perf_counter() - t_eval, 1), history=fitted.history, metrics=metrics,
         checkpoint=checkpoint_label(checkpoint_path(cfg)))
-    if save:
-        store.save_run(rec)
-    return rec
 
 
 def ensure_checkpoint(cfg: TrainConfig, store: Store, device: str = "cpu", log=print):

@@ -13,29 +13,42 @@ from itertools import zip_longest
 
 from ..core.atomic import write_json
 from ..core.config import TrainConfig
+from ..core.paths import pin_git_commit
+from ..core.provenance import git_commit
 from ..run.store import Store
 from .anchor_jobs import anchor_run
 from .configs import open_protocols, tune_configs
 from .grids import GRIDS, parse
-from .jobs import ensure_checkpoint, floors, train_run
+from .jobs import ensure_checkpoint, floors, stack_groups, train_many, train_run
 from .profiles import Profile, get_profile
 from .shallow_jobs import shallow_run
 from .tuning import choose
 
 
+def _train_group(group: list[TrainConfig], store: Store, device: str) -> list:
+    if len(group) == 1:  # alone: exactly `fit`'s run
+        return [train_run(group[0], store, progress=False, device=device, other_threads="restart")]
+    return train_many(group, store, device=device)
+
+
 def train_pool(configs: list[TrainConfig], store: Store, *, workers: int = 2,
-               device: str = "cpu", log=print) -> None:
-    """Train every config not stored yet, `workers` processes at a time."""
+               device: str = "cpu", stack: int = 1, log=print) -> None:
+    """Train every config not stored yet, `workers` processes at a time; with `stack` > 1,
+    runs that differ only in their seed train up to `stack` at a time as one model."""
     unique = {c.name(): c for c in configs}
     todo = [c for c in unique.values() if not store.has_run(c)]
-    log(f"{len(unique)} runs, {len(unique) - len(todo)} cached, {len(todo)} to train")
+    log(f"{len(unique)} runs, {len(unique) - len(todo)} cached, {len(todo)} to train"
+        + (f" (stacked up to {stack} a model)" if stack > 1 and todo else ""))
     if not todo:
         return
-    run = partial(train_run, store=store, progress=False, device=device, other_threads="restart")
+    groups = stack_groups(todo, max(1, stack))
+    run = partial(_train_group, store=store, device=device)
     pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) if workers > 1 else None
     with pool or nullcontext():
-        for c, rec in zip(todo, pool.map(run, todo) if pool else map(run, todo)):
-            log(f"done {c.name()}: mAP@all {rec.metrics['map_all']:.4f} in {rec.train_s} s")
+        for group, recs in zip(groups, pool.map(run, groups) if pool else map(run, groups)):
+            for c, rec in zip(group, recs):
+                log(f"done {c.name()}: mAP@all {rec.metrics['map_all']:.4f} in {rec.train_s} s"
+                    + (f" ({len(group)} stacked)" if len(group) > 1 else ""))
 
 
 def _choose_all(ds: str, p: Profile, workers: int, device: str, log) -> None:
@@ -46,10 +59,11 @@ def _choose_all(ds: str, p: Profile, workers: int, device: str, log) -> None:
 
 
 def run_grids(names: list[str], profile: str | Profile = "paper", *, workers: int = 2,
-              device: str = "cpu", log=print) -> None:
+              device: str = "cpu", stack: int = 1, log=print) -> None:
     """Run the named grids of a profile in order: the validation choices they need, then all
     deep runs in one pool, then weights, shallow fits and floors."""
     p = get_profile(profile)
+    pin_git_commit(git_commit())  # the code the workers load now, whatever HEAD is later
     # never more torch threads than cores: oversubscribed OpenMP threads spin and crawl
     workers = max(1, min(workers, (os.cpu_count() or 1) // p.threads))
     parsed = [(n, *parse(n, p)) for n in names]
@@ -60,7 +74,7 @@ def run_grids(names: list[str], profile: str | Profile = "paper", *, workers: in
     # before any grid's last ones
     lists = [g.items(ds, p) for _, g, ds in parsed if g.job == "deep"]
     deep = [c for row in zip_longest(*lists) for c in row if c is not None]
-    train_pool(deep, p.store, workers=workers, device=device, log=log)
+    train_pool(deep, p.store, workers=workers, device=device, stack=stack, log=log)
     for name, g, ds in parsed:
         t = time.perf_counter()
         if g.job == "checkpoint":

@@ -58,7 +58,9 @@ class DCDHLoss(nn.Module):
         with torch.no_grad():
             b = _signs(h)
             sums = torch.zeros_like(c).index_add_(0, y, b)
-            counts = torch.bincount(y, minlength=n_classes).clamp(min=1).to(h.dtype)
+            # counts by index_add into a tensor shaped like the (maybe vmapped) centers:
+            # bincount has no vmap rule (dmh.run.fit_many); whole numbers, exact either way
+            counts = torch.zeros_like(c[:, 0]).index_add_(0, y, torch.ones_like(h[:, 0])).clamp(min=1)
             t = _signs((sums / counts.unsqueeze(1))[y] + self.eta * h)
         quant = (h - t).pow(2).sum(dim=1).mean()
         total = intra + self.gamma * inter + self.eta * quant

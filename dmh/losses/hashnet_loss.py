@@ -37,10 +37,16 @@ class HashNetLoss(nn.Module):
         i, j, sim = all_pairs(y)
         ip = self.alpha * (h[i] * h[j]).sum(dim=1)
         nll = F.softplus(ip) - sim.to(h.dtype) * ip
-        n1, n0 = int(sim.sum()), int((~sim).sum())
-        # An absent group has no term, so its weight never matters: clamp avoids 0 / 0.
-        w = torch.where(sim, len(i) / max(1, n1), len(i) / max(1, n0))
-        total = (w * nll).sum() / max(1, len(i))
-        terms = {"similar": (nll[sim].sum() / max(1, n1)).detach(),
-                 "dissimilar": (nll[~sim].sum() / max(1, n0)).detach()}
+        # Tensor counts, no Python ints or masked selections: the loss runs under vmap
+        # (several models trained as one, dmh.run.fit_many). The weights are divided in float64
+        # and rounded once, as Python's floats were. An absent group has no term, so its weight
+        # never matters: clamp avoids 0 / 0.
+        n1 = sim.sum().clamp(min=1).double()
+        n0 = (~sim).sum().clamp(min=1).double()
+        pairs = len(i)
+        w = torch.where(sim, (pairs / n1).to(h.dtype), (pairs / n0).to(h.dtype))
+        total = (w * nll).sum() / max(1, pairs)
+        zero = torch.zeros_like(nll)
+        terms = {"similar": (torch.where(sim, nll, zero).sum() / n1.to(h.dtype)).detach(),
+                 "dissimilar": (torch.where(sim, zero, nll).sum() / n0.to(h.dtype)).detach()}
         return total, terms

@@ -1,0 +1,17 @@
+"""The benchmark scripts still run against the package (one was left importing modules that
+had moved): each runs end to end at its smallest setting. Their figures are not checked
+here; speed is what the scripts print, not what a test asserts."""
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_bench_train_runs_every_method_and_a_stacked_row(tmp_path):
+    out = tmp_path / "train.json"
+    done = subprocess.run([sys.executable, "benchmarks/bench_train.py", "--steps", "1", "--stack", "2",
+                           "--json", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=600,
+                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "2 runs stacked" in done.stdout and "DCDH" in done.stdout and out.exists()

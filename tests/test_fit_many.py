@@ -1,0 +1,92 @@
+"""Several runs trained as one (dmh.run.fit_many): each run ends where `fit` takes it, up to
+floating-point rounding, for every method; checkpoints in `fit`'s format; resumable."""
+from dataclasses import replace
+
+import pytest
+import torch
+
+from conftest import TINY
+from dmh.core.config import TrainConfig
+from dmh.methods import METHODS
+from dmh.run.checkpoint import load_trained, read_checkpoint
+from dmh.run.fit import fit, protocol_parts
+from dmh.run.fit_many import fit_many, stack_key
+from dmh.run.store import checkpoint_path
+
+
+def _cfgs(path, method, **kw):
+    extra = {"sampler": "pk4"} if method in ("dsh", "dpsh", "hashnet") else {}
+    base = TrainConfig(**({"dataset": path, "method": method, "bits": 12, "epochs": 2,
+                           "batch_size": 32, "lr": 0.05, "threads": 1,
+                           "model_kwargs": {} if method == "ddh" else TINY} | extra | kw))
+    return [replace(base, seed=s) for s in (0, 3)]
+
+
+def _state(cfg):
+    s = read_checkpoint(checkpoint_path(cfg))
+    return s["model"], s["criterion"], s["history"]
+
+
+@pytest.mark.parametrize("method", list(METHODS))
+def test_each_run_ends_where_fit_takes_it(method, easy_pickle, tmp_path, monkeypatch):
+    cfgs = _cfgs(easy_pickle, method)
+    train = protocol_parts(cfgs[0])[0]
+    monkeypatch.setenv("DMH_RUNS", str(tmp_path / "one"))
+    alone = []
+    for c in cfgs:
+        fit(c, train, progress=False)
+        alone.append(_state(c))
+    monkeypatch.setenv("DMH_RUNS", str(tmp_path / "many"))
+    fitted = fit_many(cfgs, train)
+    for c, (w, crit, hist), f in zip(cfgs, alone, fitted):
+        w2, crit2, hist2 = _state(c)
+        for k in w:
+            assert torch.allclose(w[k].float(), w2[k].float(), rtol=1e-3, atol=2e-3), (method, k, float((w[k].float() - w2[k].float()).abs().max()))
+        for k in crit:
+            assert torch.allclose(crit[k].float(), crit2[k].float(), rtol=1e-3, atol=2e-3), (method, k)
+        for e, e2 in zip(hist, hist2):
+            assert e.keys() == e2.keys()
+            assert all(abs(e[k] - e2[k]) <= 1e-3 * abs(e[k]) + 1e-5 for k in e if k != "seconds")
+        assert all(torch.equal(a, b) for a, b in zip(f.model.state_dict().values(), w2.values()))
+    assert not torch.equal(*(_state(c)[0][next(iter(w))] for c in cfgs))  # two seeds, two runs
+
+
+def test_checkpoints_load_and_resume(easy_pickle, tmp_path):
+    cfgs = _cfgs(easy_pickle, "dmh", epochs=3)
+    train = protocol_parts(cfgs[0])[0]
+    assert fit_many(cfgs, train, stop_after_epochs=1) is None
+    assert [read_checkpoint(checkpoint_path(c))["epoch"] for c in cfgs] == [1, 1]
+    resumed = fit_many(cfgs, train)
+    model, _, cfg = load_trained(str(checkpoint_path(cfgs[1])))
+    assert cfg == cfgs[1] and [len(f.history) for f in resumed] == [3, 3]
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(),
+                                                 resumed[1].model.state_dict().values()))
+
+
+def test_only_seeds_may_differ(easy_pickle):
+    a, b = _cfgs(easy_pickle, "dmh")
+    assert stack_key(a) == stack_key(b) != stack_key(replace(b, lr=0.1))
+    with pytest.raises(ValueError, match="differ in their seed only"):
+        fit_many([a, replace(b, lr=0.1)], None)
+
+
+def test_stack_groups_keep_order_and_size():
+    from dmh.experiments.jobs import stack_groups
+    a = [TrainConfig(dataset="d", seed=s) for s in range(5)]
+    b = [TrainConfig(dataset="d", seed=s, lr=0.01) for s in range(2)]
+    groups = stack_groups([a[0], b[0], a[1], a[2], b[1], a[3], a[4]], 3)
+    assert groups == [[a[0], a[1], a[2]], [b[0], b[1]], [a[3], a[4]]]
+    assert stack_groups(a, 1) == [[c] for c in a]
+
+
+def test_grid_pool_trains_stacked_records(easy_pickle, tmp_path):
+    from dmh.experiments.runner import train_pool
+    from dmh.run.store import Store
+    store, said = Store(tmp_path / "store"), []
+    cfgs = _cfgs(easy_pickle, "dmh", epochs=1) + [_cfgs(easy_pickle, "dmh", epochs=1, lr=0.01)[0]]
+    train_pool(cfgs, store, workers=1, stack=2, log=said.append)
+    recs = [store.load_run(c) for c in cfgs]
+    assert [r.hardware.get("stacked") for r in recs] == [2, 2, None]  # the third trained alone
+    assert said[0] == "3 runs, 0 cached, 3 to train (stacked up to 2 a model)"
+    assert sum("(2 stacked)" in s for s in said) == 2
+
