@@ -222,5 +222,10 @@ def test_grid_estimate_trains_nothing(monkeypatch, capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("ladder-lfw: ") and " runs to train, about " in out[0]
     assert out[1].startswith("search-pins: ") and out[-1].startswith("in all about ")
+    # at 8x the epochs nothing of the comparison is trained yet: every run is priced, once
+    assert main(["grid", "comparison-lfw", "comparison-lfw", "--estimate", "--times", "8"]) == 0
+    first, again, total = capsys.readouterr().out.splitlines()
+    assert first.startswith("comparison-lfw: 42 runs to train") and again.startswith("comparison-lfw: 0 runs")
+    assert "at 8x their epochs" in total
     assert main(["grid", "nope-lfw", "--estimate"]) == 2
     assert "unknown grid 'nope-lfw'" in capsys.readouterr().err

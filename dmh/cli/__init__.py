@@ -74,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "up to rounding)")
     s.add_argument("--estimate", action="store_true",
                    help="print what each grid has left to train and its CPU hours; train nothing")
+    s.add_argument("--times", type=float, default=1.0,
+                   help="with --estimate: price the grids' runs at this multiple of their epochs")
     s.set_defaults(func=cmd_grid)
     s = sub.add_parser("pack", help="write decoded datasets as packs, for machines without the images")
     s.add_argument("datasets", nargs="+", help="lfw, pins")
