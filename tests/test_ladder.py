@@ -23,7 +23,8 @@ def test_ladder_configs_every_method_and_variant_by_multiple():
     assert len(set(names)) == nets and "DMH: plain trunk" in names and "DMH: softmax only" in names
     assert "DMH" in names and "DSH" in names
     dmh = [c for c in cs if who(c) == "DMH"]
-    assert dmh == C.budget_configs("lfw", p)  # DMH's ladder is the budget grid's runs
+    assert dmh == C.budget_configs("lfw", p)[:len(p.budget_factors)]  # the budget grid's runs
+    assert [c.epochs for c in C.budget_configs("lfw", p)[len(p.budget_factors):]] == [640]  # 16x
 
 
 def test_gains_and_plateaus_by_hand():

@@ -73,14 +73,15 @@ def budget_configs(dataset: str, p: Profile) -> list[TrainConfig]:
     """The chosen config on validation at each of the profile's multiples of the epoch budget
     (each run its own cosine schedule, so every point is a finished run)."""
     base = method_config("dmh", dataset, p, bits=p.longest, eval_split="val")
-    return [replace(base, epochs=max(1, int(base.epochs * f))) for f in p.budget_factors]
+    return [replace(base, epochs=max(1, int(base.epochs * f)))
+            for f in p.budget_factors + p.longer_dmh_factors]
 
 
 def ladder_configs(dataset: str, p: Profile) -> list[TrainConfig]:
     """Every deep method and every one-change variant of DMH (chosen configs, longest code,
     first seed, on validation) at each multiple of the epoch budget: where each plateaus.
     Ordered by multiple, so every method's short runs land before anyone's long ones;
-    DMH's own ladder is the budget grid's (the same configs, cached)."""
+    DMH's own ladder is the budget grid's (the same configs, cached; it goes further)."""
     nets = [method_config(m, dataset, p, bits=p.longest, eval_split="val") for m in METHODS]
     base = method_config("dmh", dataset, p, bits=p.longest, eval_split="val")
     nets += [replace(base, **ABLATIONS[name]) for name in ABLATIONS if name != FULL_DMH]
