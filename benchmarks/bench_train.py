@@ -46,7 +46,7 @@ def one_model(cfg, n_classes, images, labels, norm, steps, batch, device, warmup
         xb, yb = prepare_batch(images, labels, idx, norm, gen, device)
         _sync(device)
         t1 = time.perf_counter()
-        sgd_step(model, crit, opt, xb, yb)
+        sgd_step(model, crit, opt, xb, yb, cfg.precision)
         _sync(device)
         if step >= warmup:
             t_data, t_model = t_data + t1 - t0, t_model + time.perf_counter() - t1
@@ -94,6 +94,8 @@ def main() -> None:
     p.add_argument("--classes", type=int, default=105)
     p.add_argument("--bits", type=int, default=48)
     p.add_argument("--stack", type=int, nargs="*", default=[1, 3], help="runs stacked in one model")
+    p.add_argument("--precision", nargs="*", default=["fp32", "bf16"], choices=["fp32", "bf16"],
+                   help="DMH's rows at each training precision (the other methods at fp32)")
     p.add_argument("--json", type=Path, default=None, help="also write the rows here (atomic)")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
@@ -111,19 +113,25 @@ def main() -> None:
         rows.append({"model": name, "method": cfg.method, "strategy": "one model", "parameters": n,
                      "train_img_per_s": round(tr, 1), "encode_img_per_s": round(enc, 1),
                      "share_outside_model": round(share, 4)})
-    for runs in a.stack:
-        ips = stacked(TrainConfig(bits=a.bits), a.classes, runs, images, labels, norm, a.steps,
-                      a.batch, a.device)
-        rows.append({"model": "DMH dense + conv-GAP (default)", "method": "dmh",
-                     "strategy": f"{runs} runs stacked", "train_img_per_s": round(ips, 1)})
+    for precision in a.precision:
+        cfg = TrainConfig(bits=a.bits, precision=precision)
+        if precision != "fp32":
+            n, tr, enc, share = one_model(cfg, a.classes, images, labels, norm, a.steps, a.batch, a.device)
+            rows.append({"model": "DMH dense + conv-GAP (default)", "method": "dmh",
+                         "strategy": f"one model, {precision}", "parameters": n,
+                         "train_img_per_s": round(tr, 1), "share_outside_model": round(share, 4)})
+        for runs in a.stack:
+            ips = stacked(cfg, a.classes, runs, images, labels, norm, a.steps, a.batch, a.device)
+            rows.append({"model": "DMH dense + conv-GAP (default)", "method": "dmh",
+                         "strategy": f"{runs} stacked, {precision}", "train_img_per_s": round(ips, 1)})
     head = (f"torch {torch.__version__}, {a.device}, {a.threads} threads, batch {a.batch} a run, "
             f"32x32, {a.classes} classes, {a.bits} bits, {a.steps} timed steps")
     print(head)
-    print(f"{'model':32s} {'strategy':16s} {'params':>8s} {'train img/s':>12s} {'encode img/s':>13s} "
+    print(f"{'model':32s} {'strategy':18s} {'params':>8s} {'train img/s':>12s} {'encode img/s':>13s} "
           f"{'outside model':>14s}")
     for r in rows:
         enc, out = r.get("encode_img_per_s"), r.get("share_outside_model")
-        print(f"{r['model']:32s} {r['strategy']:16s} {r.get('parameters', '-'):>8} "
+        print(f"{r['model']:32s} {r['strategy']:18s} {r.get('parameters', '-'):>8} "
               f"{r['train_img_per_s']:12.0f} {'-' if enc is None else f'{enc:.0f}':>13s} "
               f"{'-' if out is None else f'{100 * out:.1f}%':>14s}")
     if a.json:

@@ -41,6 +41,8 @@ class TrainConfig:
         face_crop: `box` (the dataset's fixed crop, the paper protocol) or `aligned` (lfw/pins
             images aligned on dlib's 5 landmarks, `dmh.data.dlib_faces`). Stored only when
             `aligned`.
+        precision: `fp32`, or `bf16`: the training forward and loss under torch's bfloat16
+            autocast (weights, optimizer and scoring stay float32); stored only when `bf16`.
         data_checksum: for a folder or pickle, the content checksum of its images (`dmh train`
             sets it), so a run is keyed by its data, not its path; empty for lfw/pins, whose
             committed splits pin their content (and then not stored, so keys stay as they were).
@@ -74,6 +76,7 @@ class TrainConfig:
     face_crop: str = "box"
     warmup_epochs: int = 0
     optimizer: str = "sgd"
+    precision: str = "fp32"
 
     def __post_init__(self) -> None:
         for name in ("bits", "epochs", "batch_size", "threads", "image_size"):
@@ -98,6 +101,8 @@ class TrainConfig:
                              f"(scored on test), got {self.protocol!r} with eval_split {self.eval_split!r}")
         if self.optimizer not in ("sgd", "adam", "amsgrad"):
             raise ValueError(f"optimizer must be 'sgd', 'adam' or 'amsgrad', got {self.optimizer!r}")
+        if self.precision not in ("fp32", "bf16"):
+            raise ValueError(f"precision must be 'fp32' or 'bf16', got {self.precision!r}")
         if self.face_crop not in ("box", "aligned"):
             raise ValueError(f"face_crop must be 'box' or 'aligned', got {self.face_crop!r}")
         if self.eval_split not in ("val", "test"):
@@ -112,7 +117,8 @@ class TrainConfig:
         d = asdict(self)
         d["losses"] = list(self.losses)
         for name, default in (("data_checksum", ""), ("sampler", "random"), ("protocol", "closed"),
-                              ("face_crop", "box"), ("warmup_epochs", 0), ("optimizer", "sgd")):
+                              ("face_crop", "box"), ("warmup_epochs", 0), ("optimizer", "sgd"),
+                              ("precision", "fp32")):
             if d[name] == default:  # fields added later: absent from earlier runs' keys
                 del d[name]
         return d

@@ -76,11 +76,17 @@ def prepare_batch(images: torch.Tensor, labels: torch.Tensor, idx: torch.Tensor,
     return norm(xb.to(device)), labels[idx].to(device)
 
 
+def autocast(precision: str, device: str):
+    """The training forward's precision: bfloat16 autocast for `bf16`, none for `fp32`."""
+    return torch.autocast(device.split(":")[0], dtype=torch.bfloat16, enabled=precision == "bf16")
+
+
 def sgd_step(model: torch.nn.Module, criterion: torch.nn.Module, opt: torch.optim.Optimizer,
-             xb: torch.Tensor, yb: torch.Tensor):
+             xb: torch.Tensor, yb: torch.Tensor, precision: str = "fp32"):
     """One optimizer step; center-style losses then move their centers (their own rule)."""
-    h, logits = model(xb)
-    loss, terms = criterion(h, logits, yb)
+    with autocast(precision, str(xb.device)):
+        h, logits = model(xb)
+        loss, terms = criterion(h, logits, yb)
     opt.zero_grad(set_to_none=True)
     loss.backward()
     opt.step()
@@ -166,7 +172,7 @@ def fit(cfg: TrainConfig, train_fs: FaceSet, *, resume: bool = True, progress: b
             for m in (model, criterion):  # methods with a schedule of their own (HashNet)
                 if hasattr(m, "set_progress"):
                     m.set_progress(step / total_steps)
-            loss, terms = sgd_step(model, criterion, opt, xb, yb)
+            loss, terms = sgd_step(model, criterion, opt, xb, yb, cfg.precision)
             for k, v in terms.items():
                 sums[k] = sums.get(k, 0.0) + float(v) * len(idx)
             sums["total"] = sums.get("total", 0.0) + float(loss.detach()) * len(idx)

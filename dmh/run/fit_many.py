@@ -22,7 +22,7 @@ from ..methods import create_method
 from .batches import epoch_batches
 from .checkpoint import read_checkpoint, save_checkpoint
 from .encode import Normalizer
-from .fit import Fitted, cosine_lr, make_optimizer, prepare_batch
+from .fit import Fitted, autocast, cosine_lr, make_optimizer, prepare_batch
 from .store import checkpoint_path
 
 
@@ -88,6 +88,7 @@ class StackedRuns:
             _point_buffers(model, self.mb, i)
             _point_buffers(criterion, self.cb, i)
         self.opt = make_optimizer(cfg, list(self.mp.values()) + list(self.cp.values()))
+        self.precision = cfg.precision
 
         def loss_of_one(mp, mb, cp, cb, x, y):
             h, logits = functional_call(self._model, (mp, mb), (x,))
@@ -104,7 +105,8 @@ class StackedRuns:
         for module in (*self.models, *self.criteria):  # own schedules (HashNet's beta buffer)
             if hasattr(module, "set_progress"):
                 module.set_progress(progress)
-        loss, terms, h = self._losses(self.mp, self.mb, self.cp, self.cb, xb, yb)
+        with autocast(self.precision, str(xb.device)):
+            loss, terms, h = self._losses(self.mp, self.mb, self.cp, self.cb, xb, yb)
         self.opt.zero_grad(set_to_none=True)
         loss.sum().backward()  # each run's loss reaches only its own slice
         self.opt.step()
