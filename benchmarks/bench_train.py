@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from dmh.core.config import TrainConfig
+from dmh.experiments.trunk_sizes import TRUNK_SIZES, train_mflops
 from dmh.methods import METHODS, create_method
 from dmh.models import count_parameters
 from dmh.run.encode import Normalizer
@@ -107,12 +108,21 @@ def main() -> None:
                 ("DMH plain + conv-GAP", TrainConfig(bits=a.bits, trunk="plain")),
                 ("DMH dense + FC head", TrainConfig(bits=a.bits, head="fc"))]
     variants += [(METHODS[m].label, TrainConfig(bits=a.bits, method=m)) for m in METHODS if m != "dmh"]
+    # the recipe study's trunk sizes (growth rate, layers per block): what equal FLOPs cost in time
+    variants += [(f"DMH trunk {name}", TrainConfig(bits=a.bits, model_kwargs=kw))
+                 for name, kw in list(TRUNK_SIZES.items())[1:]]
     rows = []
     for name, cfg in variants:
         n, tr, enc, share = one_model(cfg, a.classes, images, labels, norm, a.steps, a.batch, a.device)
         rows.append({"model": name, "method": cfg.method, "strategy": "one model", "parameters": n,
                      "train_img_per_s": round(tr, 1), "encode_img_per_s": round(enc, 1),
-                     "share_outside_model": round(share, 4)})
+                     "share_outside_model": round(share, 4), "train_mflop_per_image":
+                     round(train_mflops(cfg), 2) if cfg.method == "dmh" else None})
+    paper = rows[0]
+    for r in rows:  # a trunk size's time at the paper trunk's FLOPs, relative to the paper trunk's
+        if r["model"].startswith("DMH trunk"):
+            r["time_at_equal_flops"] = round(paper["train_img_per_s"] / r["train_img_per_s"]
+                                             * paper["train_mflop_per_image"] / r["train_mflop_per_image"], 3)
     for precision in a.precision:
         cfg = TrainConfig(bits=a.bits, precision=precision)
         if precision != "fp32":
@@ -134,6 +144,10 @@ def main() -> None:
         print(f"{r['model']:32s} {r['strategy']:18s} {r.get('parameters', '-'):>8} "
               f"{r['train_img_per_s']:12.0f} {'-' if enc is None else f'{enc:.0f}':>13s} "
               f"{'-' if out is None else f'{100 * out:.1f}%':>14s}")
+    for r in rows:
+        if "time_at_equal_flops" in r:
+            print(f"{r['model']}: at the paper trunk's training FLOPs it takes "
+                  f"{r['time_at_equal_flops']:.2f}x the paper trunk's time")
     if a.json:
         from dmh.core.atomic import write_json
         from dmh.core.provenance import provenance

@@ -51,8 +51,8 @@ def test_trunk_lines_by_hand():
                        "val mAP@all": [0.30, 0.36, 0.25, 0.10, 0.09],
                        "change": [0.0, 0.06, -0.05, 0.0, -0.01],
                        "in main seed std": [0.0, 6.0, -5.0, 0.0, -1.0],
-                       "epochs": [40, 112, 21, 10, 28], "x seconds": [1.0, 1.5, 0.9, 1.0, 1.4]})
+                       "epochs": [40, 112, 21, 10, 28], "x time (bench)": [1.0, 2.5, 0.8, 1.0, 2.4]})
     lfw, pins = " ".join(trunk_lines(df).split()).split(" Pins: ")
     assert lfw.startswith("LFW: narrow is the best of 3 sizes at equal compute, 0.3600 (+0.0600")
-    assert "+6.0 seed std: beyond two seed stds; 112 epochs, 1.50x its seconds" in lfw
+    assert "+6.0 seed std: beyond two seed stds; 112 epochs, 2.50x the paper trunk's time by the" in lfw
     assert pins.startswith("the paper trunk") and "best of 2 sizes" in pins

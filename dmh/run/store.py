@@ -63,6 +63,12 @@ class Store:
     def bench_path(self) -> Path:
         return self.root / "bench" / "train-throughput.json"
 
+    @property
+    def grid_bench_path(self) -> Path:
+        """Training throughput as the grids train (one thread, batch 64), every method and
+        trunk size in one sitting (`benchmarks/bench_train.py --json`)."""
+        return self.root / "bench" / "train-1thread.json"
+
     def has_run(self, cfg: TrainConfig) -> bool:
         return self.run_path(cfg).exists()
 
