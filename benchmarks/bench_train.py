@@ -81,7 +81,8 @@ def stacked(cfg, n_classes, runs, images, labels, norm, steps, batch, device, wa
             t0 = time.perf_counter()
         parts = [prepare_batch(images, labels, torch.randint(0, len(images), (batch,), generator=g),
                                norm, g, device) for g in gens]
-        together.step(torch.stack([x for x, _ in parts]), torch.stack([y for _, y in parts]), 0.01, 0.5)
+        together.step(torch.stack([x for x, _ in parts]), torch.stack([y for _, y in parts]),
+                      [0.01] * runs, 0.5)
     _sync(device)
     return runs * steps * batch / (time.perf_counter() - t0)
 

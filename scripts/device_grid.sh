@@ -12,7 +12,7 @@ export PYTHONPATH=$PWD DMH_PACKS=$PWD/packs DMH_DATA=/nonexistent DMH_RUNS=/tmp/
        OMP_NUM_THREADS=1 PYTHONUNBUFFERED=1
 OUT=${OUT:-/tmp/dmh-out}; mkdir -p "$OUT"
 seconds=${DMH_GRID_SECONDS:-480}; workers=${DMH_GRID_WORKERS:-12}; prof=${DMH_PROFILE:-paper}; device=${DMH_DEVICE:-cuda}
-stack=${DMH_GRID_STACK:-1}  # runs differing only in their seed trained as one model (dmh grid --stack)
+stack=${DMH_GRID_STACK:-1}  # runs differing only in seed, lr or loss weights trained as one model (dmh grid --stack)
 records=$(python3 -c "import os; from dmh.experiments.profiles import get_profile; print(os.path.relpath(get_profile('$prof').store.root))")
 [ -n "$records" ] || { echo "python3 cannot import dmh and torch here"; exit 1; }
 mkdir -p "$records"

@@ -63,17 +63,46 @@ def test_checkpoints_load_and_resume(easy_pickle, tmp_path):
                                                  resumed[1].model.state_dict().values()))
 
 
-def test_only_seeds_may_differ(easy_pickle):
+def test_what_may_differ_in_a_stack(easy_pickle):
     a, b = _cfgs(easy_pickle, "dmh")
-    assert stack_key(a) == stack_key(b) != stack_key(replace(b, lr=0.1))
-    with pytest.raises(ValueError, match="differ in their seed only"):
-        fit_many([a, replace(b, lr=0.1)], None)
+    assert stack_key(a) == stack_key(b) == stack_key(replace(b, lr=0.1, lam=0.5, mu=0.2))
+    assert stack_key(a) != stack_key(replace(a, epochs=3)) != stack_key(replace(a, batch_size=16))
+    d1, d2 = _cfgs(easy_pickle, "dsh")
+    assert stack_key(replace(d1, method_kwargs={"alpha": 0.1})) == stack_key(replace(d2, method_kwargs={"alpha": 0.5}))
+    assert stack_key(d1) != stack_key(replace(d1, method_kwargs={"alpha": 0.01}))  # default vs set
+    with pytest.raises(ValueError, match="differ in more than seed, lr and loss weights"):
+        fit_many([a, replace(b, epochs=3)], None)
+
+
+@pytest.mark.parametrize("method, change", [
+    ("dmh", [{"lr": 0.05, "lam": 0.1, "mu": 0.01}, {"lr": 0.02, "lam": 0.01, "mu": 0.1}]),
+    ("dsh", [{"lr": 0.05, "method_kwargs": {"alpha": 0.01}}, {"lr": 0.01, "method_kwargs": {"alpha": 0.1}}]),
+    ("hashnet", [{"method_kwargs": {"beta_max": 5.0}}, {"method_kwargs": {"beta_max": 20.0}}]),
+])
+def test_runs_at_other_lrs_and_weights_end_where_fit_takes_them(method, change, easy_pickle, tmp_path,
+                                                                monkeypatch):
+    base = _cfgs(easy_pickle, method)[0]
+    cfgs = [replace(base, **c) for c in change]
+    train = protocol_parts(cfgs[0])[0]
+    monkeypatch.setenv("DMH_RUNS", str(tmp_path / "one"))
+    alone = []
+    for c in cfgs:
+        fit(c, train, progress=False)
+        alone.append(_state(c))
+    monkeypatch.setenv("DMH_RUNS", str(tmp_path / "many"))
+    fit_many(cfgs, train)
+    for c, (w, crit, hist) in zip(cfgs, alone):
+        w2, _, hist2 = _state(c)
+        for k in w:
+            assert torch.allclose(w[k].float(), w2[k].float(), rtol=1e-3, atol=2e-3), (method, k)
+        assert all(abs(e["total"] - e2["total"]) <= 1e-3 * abs(e["total"]) for e, e2 in zip(hist, hist2))
+    assert alone[0][2][-1]["total"] != alone[1][2][-1]["total"]  # the two runs did differ
 
 
 def test_stack_groups_keep_order_and_size():
     from dmh.experiments.jobs import stack_groups
     a = [TrainConfig(dataset="d", seed=s) for s in range(5)]
-    b = [TrainConfig(dataset="d", seed=s, lr=0.01) for s in range(2)]
+    b = [TrainConfig(dataset="d", seed=s, epochs=3) for s in range(2)]
     groups = stack_groups([a[0], b[0], a[1], a[2], b[1], a[3], a[4]], 3)
     assert groups == [[a[0], a[1], a[2]], [b[0], b[1]], [a[3], a[4]]]
     assert stack_groups(a, 1) == [[c] for c in a]
@@ -83,7 +112,7 @@ def test_grid_pool_trains_stacked_records(easy_pickle, tmp_path):
     from dmh.experiments.runner import train_pool
     from dmh.run.store import Store
     store, said = Store(tmp_path / "store"), []
-    cfgs = _cfgs(easy_pickle, "dmh", epochs=1) + [_cfgs(easy_pickle, "dmh", epochs=1, lr=0.01)[0]]
+    cfgs = _cfgs(easy_pickle, "dmh", epochs=1) + [_cfgs(easy_pickle, "dmh", epochs=2)[0]]
     train_pool(cfgs, store, workers=1, stack=2, log=said.append)
     recs = [store.load_run(c) for c in cfgs]
     assert [r.hardware.get("stacked") for r in recs] == [2, 2, None]  # the third trained alone

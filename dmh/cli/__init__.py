@@ -69,9 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--profile", default="paper", choices=sorted(PROFILES))
     s.add_argument("--device", default="cpu", help="cpu or cuda (records say which)")
     s.add_argument("--stack", type=int, default=1,
-                   help="train up to this many runs that differ only in their seed as one model "
-                        "(torch.func vmap; for a GPU: records say so, weights equal single runs' "
-                        "up to rounding)")
+                   help="train up to this many runs that differ only in seed, lr or loss weights "
+                        "as one model (torch.func vmap; for a GPU: records say so, weights equal "
+                        "single runs' up to rounding)")
     s.add_argument("--estimate", action="store_true",
                    help="print what each grid has left to train and its CPU hours; train nothing")
     s.add_argument("--times", type=float, default=1.0,

@@ -39,8 +39,8 @@ def train_run(cfg: TrainConfig, store: Store, *, resume: bool = True, force: boo
 
 
 def stack_groups(configs: list[TrainConfig], size: int) -> list[list[TrainConfig]]:
-    """The configs in order, those that may train stacked (differing only in their seed)
-    gathered up to `size` at a time; a group sits where its first config was."""
+    """The configs in order, those that may train stacked (differing only in seed, lr or loss
+    weights: `stack_key`) gathered up to `size` at a time; a group sits where its first was."""
     groups, filling = [], {}
     for c in configs:
         g = filling.get(key := stack_key(c))
@@ -52,7 +52,7 @@ def stack_groups(configs: list[TrainConfig], size: int) -> list[list[TrainConfig
 
 
 def train_many(cfgs: list[TrainConfig], store: Store, *, device: str = "cpu") -> list[RunRecord]:
-    """Train configs that differ only in their seed as one stacked model
+    """Train configs that differ only in seed, lr or loss weights as one stacked model
     (`dmh.run.fit_many`), score and store each; a record's hardware says how many runs
     trained together and its `train_s` is its share of their wall time."""
     t_load = time.perf_counter()

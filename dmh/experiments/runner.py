@@ -34,7 +34,7 @@ def _train_group(group: list[TrainConfig], store: Store, device: str) -> list:
 def train_pool(configs: list[TrainConfig], store: Store, *, workers: int = 2,
                device: str = "cpu", stack: int = 1, log=print) -> None:
     """Train every config not stored yet, `workers` processes at a time; with `stack` > 1,
-    runs that differ only in their seed train up to `stack` at a time as one model."""
+    runs that differ only in seed, lr or loss weights train up to `stack` at a time as one model."""
     unique = {c.name(): c for c in configs}
     todo = [c for c in unique.values() if not store.has_run(c)]
     log(f"{len(unique)} runs, {len(unique) - len(todo)} cached, {len(todo)} to train"

@@ -1,6 +1,6 @@
-"""Several runs trained as one: runs whose configs differ only in their seed are stacked
-(`torch.func.stack_module_state`) and stepped together under `vmap`, so a GPU runs one wide
-kernel where it would run one narrow kernel per run. Each run keeps what `fit` gives it: its
+"""Several runs trained as one: runs whose configs differ only in their seed, lr and scalar
+loss weights (`stack_key`) are stacked (`torch.func.stack_module_state`) and stepped together
+under `vmap`, so a GPU runs one wide kernel where it would run one narrow kernel per run. Each run keeps what `fit` gives it: its
 seed's initialization, batches and augmentations (drawn from the same generators in the same
 order), its own checkpoint after every epoch and its own history. The weights equal `fit`'s
 up to floating-point rounding (batched kernels may sum in another order); a record says how
@@ -26,13 +26,30 @@ from .fit import Fitted, autocast, cosine_lr, make_optimizer, prepare_batch
 from .store import checkpoint_path
 
 
+# A method's own kwargs that are numbers a loss multiplies by (or HashNet's continuation end,
+# which each run's own head applies): runs may differ in them and still train stacked.
+STACKABLE_KWARGS = ("alpha", "eta", "lam", "mu", "gamma", "sigma", "beta_max")
+
+
 def stack_key(cfg: TrainConfig) -> str:
-    """Configs with equal keys can train stacked: everything but the seed is the same."""
-    return replace(cfg, seed=0).key()
+    """Configs with equal keys can train stacked: the same but for the seed, the lr, DMH's
+    loss weights and center rate, and the numbers among STACKABLE_KWARGS (a kwarg set in one
+    run and left to its default in another does not stack)."""
+    kw = {k: (0 if k in STACKABLE_KWARGS and isinstance(v, (int, float)) else v)
+          for k, v in cfg.method_kwargs.items()}
+    return replace(cfg, seed=0, lr=1.0, lam=0.0, mu=0.0, alpha=0.0, method_kwargs=kw).key()
 
 
-def _split_state(stacked: dict, i: int) -> dict:
-    return {k: v[i] for k, v in stacked.items()}
+def _run_weights(criteria: list) -> dict[str, torch.Tensor]:
+    """The criterion's number attributes that differ between runs, one value a run (each
+    run's loss reads its own under vmap); equal ones stay Python numbers, as in `fit`."""
+    out = {}
+    for name, value in vars(criteria[0]).items():
+        if isinstance(value, float) and not isinstance(value, bool):
+            values = [getattr(c, name) for c in criteria]
+            if len(set(values)) > 1:
+                out[name] = torch.tensor(values, dtype=torch.float32)
+    return out
 
 
 def _copy_into(module: torch.nn.Module, params: dict, buffers: dict, i: int) -> None:
@@ -89,27 +106,46 @@ class StackedRuns:
             _point_buffers(criterion, self.cb, i)
         self.opt = make_optimizer(cfg, list(self.mp.values()) + list(self.cp.values()))
         self.precision = cfg.precision
+        device = next(iter(self.mp.values())).device
+        self.weights = {k: v.to(device) for k, v in _run_weights(criteria).items()}
 
-        def loss_of_one(mp, mb, cp, cb, x, y):
+        def loss_of_one(mp, mb, cp, cb, weights, x, y):
             h, logits = functional_call(self._model, (mp, mb), (x,))
-            loss, terms = functional_call(self._crit, (cp, cb), (h, logits, y))
+            kept = {k: getattr(self._crit, k) for k in weights}
+            try:  # this run's loss weights where runs differ in them
+                for k, v in weights.items():
+                    setattr(self._crit, k, v)
+                loss, terms = functional_call(self._crit, (cp, cb), (h, logits, y))
+            finally:
+                for k, v in kept.items():
+                    setattr(self._crit, k, v)
             return loss, terms, h
 
         self._losses = vmap(loss_of_one)
 
-    def step(self, xb: torch.Tensor, yb: torch.Tensor, lr: float, progress: float):
-        """One optimizer step of every run on its batch (`xb` (runs, B, ...), `yb` (runs, B));
-        then the criteria's own rules (centers). Returns (losses, terms), one value a run."""
+    def step(self, xb: torch.Tensor, yb: torch.Tensor, lrs: list[float], progress: float):
+        """One optimizer step of every run on its batch (`xb` (runs, B, ...), `yb` (runs, B))
+        at its lr; then the criteria's own rules (centers). Returns (losses, terms), one value
+        a run. Runs at different lrs step at lr 1 and each run's change is scaled by its own
+        (an SGD or Adam step is linear in the lr given the optimizer's state)."""
+        same = len(set(lrs)) == 1
         for g in self.opt.param_groups:
-            g["lr"] = lr
+            g["lr"] = lrs[0] if same else 1.0
         for module in (*self.models, *self.criteria):  # own schedules (HashNet's beta buffer)
             if hasattr(module, "set_progress"):
                 module.set_progress(progress)
         with autocast(self.precision, str(xb.device)):
-            loss, terms, h = self._losses(self.mp, self.mb, self.cp, self.cb, xb, yb)
+            loss, terms, h = self._losses(self.mp, self.mb, self.cp, self.cb, self.weights, xb, yb)
         self.opt.zero_grad(set_to_none=True)
         loss.sum().backward()  # each run's loss reaches only its own slice
+        params = [p for g in self.opt.param_groups for p in g["params"]]
+        before = None if same else [p.detach().clone() for p in params]
         self.opt.step()
+        if before is not None:
+            scale = torch.tensor(lrs, dtype=params[0].dtype, device=params[0].device)
+            with torch.no_grad():
+                for p, b in zip(params, before):
+                    p.copy_(b + (p - b) * scale.view(-1, *[1] * (p.ndim - 1)))
         for i, criterion in enumerate(self.criteria):
             if hasattr(criterion, "update_centers"):
                 criterion.update_centers(h[i].detach(), yb[i])
@@ -133,7 +169,8 @@ def fit_many(cfgs: list[TrainConfig], train_fs: FaceSet, *, device: str = "cpu",
     per config, in order, with `train_s` its share of the wall time; None when stopped early
     by `stop_after_epochs`. Resumes when every run has a checkpoint at the same epoch."""
     if len({stack_key(c) for c in cfgs}) != 1:
-        raise ValueError("fit_many: the configs must differ in their seed only")
+        raise ValueError("fit_many: the configs differ in more than seed, lr and loss weights "
+                         "(dmh.run.fit_many.stack_key)")
     cfg, m = cfgs[0], len(cfgs)
     torch.set_num_threads(cfg.threads)
     classes, y_train = np.unique(train_fs.labels, return_inverse=True)
@@ -177,8 +214,8 @@ def fit_many(cfgs: list[TrainConfig], train_fs: FaceSet, *, device: str = "cpu",
                      for b, g in zip(batches, gens)]
             xb, yb = torch.stack([x for x, _ in parts]), torch.stack([y for _, y in parts])
             step = epoch * steps_per_epoch + it
-            loss, terms = runs.step(xb, yb, cosine_lr(cfg.lr, step, total_steps, warmup_steps),
-                                    step / total_steps)
+            loss, terms = runs.step(xb, yb, [cosine_lr(c.lr, step, total_steps, warmup_steps)
+                                             for c in cfgs], step / total_steps)
             for k, v in {**terms, "total": loss}.items():
                 sums[k] = sums.get(k, 0.0) + v.double() * yb.shape[1]
         seconds = time.perf_counter() - t0
