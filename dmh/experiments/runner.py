@@ -51,8 +51,8 @@ def train_pool(configs: list[TrainConfig], store: Store, *, workers: int = 2,
                     + (f" ({len(group)} stacked)" if len(group) > 1 else ""))
 
 
-def _choose_all(ds: str, p: Profile, workers: int, device: str, log) -> None:
-    train_pool(tune_configs(ds, p), p.store, workers=workers, device=device, log=log)
+def _choose_all(ds: str, p: Profile, workers: int, device: str, stack: int, log) -> None:
+    train_pool(tune_configs(ds, p), p.store, workers=workers, device=device, stack=stack, log=log)
     for method in p.search:
         out = choose(method, ds, p)
         log(f"chose for {method} on {ds}: {out['chosen']}")
@@ -69,7 +69,7 @@ def run_grids(names: list[str], profile: str | Profile = "paper", *, workers: in
     parsed = [(n, *parse(n, p)) for n in names]
     for ds in dict.fromkeys(t for _, g, ds in parsed if g.chosen or g is GRIDS["tune"]
                             for t in ((ds,) if g is GRIDS["tune"] else g.trains_on(ds))):
-        _choose_all(ds, p, workers, device, log)
+        _choose_all(ds, p, workers, device, stack, log)
     # several grids interleave run by run, so that each grid's first (headline) cells land
     # before any grid's last ones
     lists = [g.items(ds, p) for _, g, ds in parsed if g.job == "deep"]
