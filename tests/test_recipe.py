@@ -139,3 +139,14 @@ def test_fit_frame_reads_the_budget_runs_logs():
     lfw = df[df.dataset == "LFW"]
     assert list(lfw.epochs) == sorted(lfw.epochs) and len(lfw) == 5
     assert (lfw["train softmax CE"].diff().dropna() < 0).all()  # the longer, the better fitted
+
+
+def test_fit_summary_by_hand():
+    import pandas as pd
+
+    from dmh.report.fit import fit_summary
+    df = pd.DataFrame({"dataset": ["A", "A", "B"], "epochs": [10, 20, 80],
+                       "train softmax CE": [1.5, 0.1, 0.82]})
+    assert fit_summary(df) == ("A fits its training identities at 20 epochs (training softmax loss "
+                               "0.10); B does not yet fit its training identities at 80 epochs "
+                               "(training softmax loss 0.82: it underfits)")

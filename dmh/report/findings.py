@@ -10,7 +10,9 @@ from .ablations import ablation_frame, verdict_table
 from .comparison import deep_frame, shallow_frame, winners
 from .frames import NAMES
 from .reading import dataset_records, shallow_records
+from .fit import fit_frame, fit_summary
 from .recipe import finding as recipe_finding
+from .trunk_study import PAPER_TRUNK, trunk_frame, trunk_lines
 from .unseen import finding as unseen_finding
 
 
@@ -68,6 +70,9 @@ def findings(profile) -> list[str]:
                    f"{top.winner_map:.3f} leads {top.runner_up} {top.runner_up_map:.3f}"
                    + ("." if top.margin_over_std != top.margin_over_std else
                       f" by {top.margin_over_std:.1f} seed std."))
-    out.append(recipe_finding(p))
+    fit, sizes = fit_frame(p), trunk_frame(p)
+    trunks = " ".join(trunk_lines(sizes).split()) if (sizes.get("trunk", pd.Series()) != PAPER_TRUNK).any() else ""
+    out.append(recipe_finding(p) + (f" Where the ceiling is: {fit_summary(fit)}." if len(fit) else "")
+               + (f" Trunk sizes at the paper trunk's training FLOPs: {trunks}" if trunks else ""))
     out.append(unseen_finding(p))
     return out

@@ -52,3 +52,16 @@ def fit_lines(df: pd.DataFrame) -> str:
                        f"drawn together")
         out.append(f"{ds}: {moved}; {verdict}.")
     return "\n".join(textwrap.fill(s, 90) for s in out)
+
+
+def fit_summary(df: pd.DataFrame) -> str:
+    """One clause per dataset for the intro: at its longest budget run, whether DMH fits its
+    training identities."""
+    parts = []
+    for ds, g in df.groupby("dataset", sort=False):
+        b = g.iloc[-1]
+        fits = b["train softmax CE"] <= FITS_CE
+        parts.append(f"{ds} {'fits' if fits else 'does not yet fit'} its training identities at "
+                     f"{int(b.epochs)} epochs (training softmax loss {b['train softmax CE']:.2f}"
+                     + ("" if fits else ": it underfits") + ")")
+    return "; ".join(parts)
