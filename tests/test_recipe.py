@@ -150,3 +150,9 @@ def test_fit_summary_by_hand():
     assert fit_summary(df) == ("A fits its training identities at 20 epochs (training softmax loss "
                                "0.10); B does not yet fit its training identities at 80 epochs "
                                "(training softmax loss 0.82: it underfits)")
+
+
+def test_gain_words_near_the_rule():
+    from dmh.report.recipe import gain_words
+    assert gain_words(0.245) == "+24.5%" and gain_words(0.0503) == "+5.03%" and gain_words(0.0497) == "+4.97%"
+    assert gain_words(0.049) == "+4.9%"

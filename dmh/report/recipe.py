@@ -59,6 +59,12 @@ def plateau_from(gains: pd.Series) -> int | None:
     return start if start < len(gains) else None
 
 
+def gain_words(gain: float) -> str:
+    """`+24.5%`; two decimals within 0.05 points of the plateau rule, where one would read as
+    the threshold itself (`+5.03%`)."""
+    return f"{gain:+.2%}" if abs(gain - PLATEAU_GAIN) < 0.0005 else f"{gain:+.1%}"
+
+
 def plateau_lines(df: pd.DataFrame) -> str:
     """Per dataset: the budget from which every doubling added under `PLATEAU_GAIN`, or the
     gain of the last doubling when it did not."""
@@ -70,12 +76,12 @@ def plateau_lines(df: pd.DataFrame) -> str:
         if len(flat):
             r = flat.iloc[0]
             out.append(f"{ds}: at its plateau by {int(r.epochs) // 2} epochs (doubling to "
-                       f"{int(r.epochs)} added {r['gain over half']:+.1%} validation mAP, under "
+                       f"{int(r.epochs)} added {gain_words(r['gain over half'])} validation mAP, under "
                        f"{PLATEAU_GAIN:.0%}).")
         elif len(g):
             r = g.iloc[-1]
             out.append(f"{ds}: not at its plateau: the last doubling, to {int(r.epochs)} epochs, "
-                       f"still added {r['gain over half']:+.1%} validation mAP.")
+                       f"still added {gain_words(r['gain over half'])} validation mAP.")
     return "\n".join(textwrap.fill(s, 90) for s in out)
 
 
