@@ -137,7 +137,7 @@ def test_fit_frame_reads_the_budget_runs_logs():
     from dmh.report.fit import fit_frame
     df = fit_frame("paper")
     lfw = df[df.dataset == "LFW"]
-    assert list(lfw.epochs) == sorted(lfw.epochs) and len(lfw) == 5
+    assert list(lfw.epochs) == sorted(lfw.epochs) and len(lfw) >= 5
     assert (lfw["train softmax CE"].diff().dropna() < 0).all()  # the longer, the better fitted
 
 
