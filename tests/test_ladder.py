@@ -24,7 +24,7 @@ def test_ladder_configs_every_method_and_variant_by_multiple():
     assert "DMH" in names and "DSH" in names
     dmh = [c for c in cs if who(c) == "DMH"]
     assert dmh == C.budget_configs("lfw", p)[:len(p.budget_factors)]  # the budget grid's runs
-    assert [c.epochs for c in C.budget_configs("lfw", p)[len(p.budget_factors):]] == [640]  # 16x
+    assert [c.epochs for c in C.budget_configs("lfw", p)[len(p.budget_factors):]] == [640, 1280]  # 16x, 32x
 
 
 def test_gains_and_plateaus_by_hand():

@@ -15,7 +15,7 @@ from dmh.report.recipe import pairwise_lines, pairwise_table, plateau_lines, tri
 def test_budget_grid_trains_the_profiles_multiples(monkeypatch):
     p = get_profile("paper")
     monkeypatch.setattr(C, "method_config", lambda m, ds, p, **kw: C.base_config(ds, p, **kw))
-    assert [c.epochs for c in C.budget_configs("lfw", p)] == [20, 40, 80, 160, 320, 640]
+    assert [c.epochs for c in C.budget_configs("lfw", p)] == [20, 40, 80, 160, 320, 640, 1280]
     assert [c.epochs for c in C.budget_configs("pins", get_profile("quick"))] == [1, 1, 2]
 
 

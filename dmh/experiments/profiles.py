@@ -83,7 +83,7 @@ PROFILES = {
                      GRID_THREADS, (0, 1, 2),
                      search={"dmh": {"lr": (0.1,), "lam": (0.001, 0.01, 0.1), "mu": (0.001, 0.01, 0.1)},
                              "dsh": PAIRWISE_LRS, "dpsh": PAIRWISE_LRS},
-                     budget_factors=(0.5, 1, 2, 4, 8), longer_dmh_factors=(16,), anchors=True, baseline_search=BASELINE_SEARCH),
+                     budget_factors=(0.5, 1, 2, 4, 8), longer_dmh_factors=(16, 32), anchors=True, baseline_search=BASELINE_SEARCH),
     # one thread: a 2-thread run is not bit-reproducible (OpenMP reductions), and the quick
     # notebooks' validation choices must come out the same in CI as when they were committed
     "quick": Profile("quick", ("lfw",), (12, 48), (0,), {"lfw": 2, "pins": 1}, 1, (0,),
