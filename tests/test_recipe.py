@@ -99,6 +99,17 @@ def test_trials_kept_only_beyond_two_seed_stds():
     assert lines.splitlines()[1] == "b: no trial beats the recipe as chosen by more than two seed stds."
 
 
+def test_the_speed_trial_is_read_as_a_cost():
+    from dmh.experiments.configs import SPEED_TRIAL
+    df = pd.DataFrame({"dataset": ["a"] * 2 + ["b"] * 2,
+                       "trial": ["recipe as chosen", SPEED_TRIAL] * 2,
+                       "change": [0, 0.03, 0, -0.02], "in main seed std": [0, 3.0, 0, -2.5]})
+    a, b = " ".join(trial_lines(df).split()).split(" b: ")
+    assert a == ("a: no trial beats the recipe as chosen by more than two seed stds. bfloat16 "
+                 "autocast: +0.0300 (+3.0 seed std), no cost beyond two seed stds.")
+    assert b.endswith("bfloat16 autocast: -0.0200 (-2.5 seed std), a cost beyond two seed stds.")
+
+
 def test_trials_with_one_main_seed_say_so():
     df = pd.DataFrame({"dataset": "a", "trial": ["recipe as chosen", "x"], "change": [0, 0.01],
                        "in main seed std": [float("nan")] * 2})
