@@ -1,5 +1,6 @@
 """The book reads results first: code folded by one rule, a rerun box per chapter, and the
 intro's findings computed from the records."""
+import re
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
@@ -55,11 +56,14 @@ def test_findings_from_the_committed_records():
 
 def test_recipe_finding_from_the_committed_records():
     from dmh.report.recipe import finding, study_missing_line
-    done = ("budget", "sampler", "trials", "published")  # the ladders and the pairwise lr
-    assert study_missing_line("paper", done) == "Every run of the study is in."  # study at the
-    missing = " ".join(study_missing_line("paper").split())  # paper configs are still to run
+    done = ("sampler", "trials", "published", "trunk")  # the ladders, the pairwise lr and the
+    assert study_missing_line("paper", done) == "Every run of the study is in."  # baselines'
+    missing = " ".join(study_missing_line("paper").split())  # search are still to run
     assert missing.startswith("Not trained yet, ") and "pairlr-lfw" in missing and "ladder-pins" in missing
+    assert "search-pins" in missing and "budget-pins" in missing  # DMH on Pins at 32x
     line = finding("paper")
-    assert "LFW: not at its plateau: the last doubling, to 320 epochs, still added +24.5%" in line
-    assert "Pins: not at its plateau: the last doubling, to 80 epochs, still added +18.1%" in line
+    # LFW: +5.03% from 320 to 640 epochs; its 1280-epoch run decides whether that was its plateau
+    assert re.search(r"LFW: (not at its plateau: the last doubling, to (640|1280) epochs, still added "
+                     r"\+\d|at its plateau by (320|640) epochs)", line)
+    assert "Pins: not at its plateau: the last doubling, to 160 epochs, still added +14.0%" in line
     assert "DSH and DPSH across 2 lrs" in line and "in 6 of 6 method-dataset pairs" in line
