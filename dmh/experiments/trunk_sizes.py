@@ -26,15 +26,15 @@ TRUNK_SIZES = {
 
 
 @cache
-def _mflops(bits: int, kwargs_json: str) -> float:
-    net = DMHNet(n_classes=100, n_bits=bits, **json.loads(kwargs_json))
+def _mflops(bits: int, trunk: str, head: str, kwargs_json: str) -> float:
+    net = DMHNet(n_classes=100, n_bits=bits, trunk=trunk, head=head, **json.loads(kwargs_json))
     return train_flops_per_image(net) / 1e6
 
 
 def train_mflops(config: TrainConfig) -> float:
-    """Forward + backward MFLOP per image of the config's DMH network (its classifier sized
-    for 100 identities: a few thousand FLOPs either way)."""
-    return _mflops(config.bits, json.dumps(config.model_kwargs, sort_keys=True))
+    """Forward + backward MFLOP per image of the config's DMH network: trunk, head and sizes
+    (its classifier sized for 100 identities: a few thousand FLOPs either way)."""
+    return _mflops(config.bits, config.trunk, config.head, json.dumps(config.model_kwargs, sort_keys=True))
 
 
 def equal_compute_epochs(config: TrainConfig, reference: TrainConfig) -> int:
