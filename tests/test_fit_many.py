@@ -27,9 +27,9 @@ def _state(cfg):
     return s["model"], s["criterion"], s["history"]
 
 
-@pytest.mark.parametrize("method", list(METHODS))
-def test_each_run_ends_where_fit_takes_it(method, easy_pickle, tmp_path, monkeypatch):
-    cfgs = _cfgs(easy_pickle, method)
+def _alone_then_stacked(cfgs, tmp_path, monkeypatch):
+    """Each config trained by `fit` (its checkpoint's state kept), then all by `fit_many` in
+    another runs folder, whose checkpoints `_state` then reads: (states alone, fitted)."""
     train = protocol_parts(cfgs[0])[0]
     monkeypatch.setenv("DMH_RUNS", str(tmp_path / "one"))
     alone = []
@@ -37,7 +37,13 @@ def test_each_run_ends_where_fit_takes_it(method, easy_pickle, tmp_path, monkeyp
         fit(c, train, progress=False)
         alone.append(_state(c))
     monkeypatch.setenv("DMH_RUNS", str(tmp_path / "many"))
-    fitted = fit_many(cfgs, train)
+    return alone, fit_many(cfgs, train)
+
+
+@pytest.mark.parametrize("method", list(METHODS))
+def test_each_run_ends_where_fit_takes_it(method, easy_pickle, tmp_path, monkeypatch):
+    cfgs = _cfgs(easy_pickle, method)
+    alone, fitted = _alone_then_stacked(cfgs, tmp_path, monkeypatch)
     for c, (w, crit, hist), f in zip(cfgs, alone, fitted):
         w2, crit2, hist2 = _state(c)
         for k in w:
@@ -83,14 +89,7 @@ def test_runs_at_other_lrs_and_weights_end_where_fit_takes_them(method, change, 
                                                                 monkeypatch):
     base = _cfgs(easy_pickle, method)[0]
     cfgs = [replace(base, **c) for c in change]
-    train = protocol_parts(cfgs[0])[0]
-    monkeypatch.setenv("DMH_RUNS", str(tmp_path / "one"))
-    alone = []
-    for c in cfgs:
-        fit(c, train, progress=False)
-        alone.append(_state(c))
-    monkeypatch.setenv("DMH_RUNS", str(tmp_path / "many"))
-    fit_many(cfgs, train)
+    alone, _ = _alone_then_stacked(cfgs, tmp_path, monkeypatch)
     for c, (w, crit, hist) in zip(cfgs, alone):
         w2, _, hist2 = _state(c)
         for k in w:
