@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 
 from ..run.records import RunRecord
 from ..run.store import Store, paper_store, read_json
@@ -76,6 +77,6 @@ def estimate_seconds(configs, store: Store | None = None) -> tuple[float, int]:
         if r is None or n is None:
             unknown += 1
             continue
-        scale = train_mflops(c) / train_mflops(type(c)(bits=c.bits)) if c.model_kwargs else 1.0
+        scale = train_mflops(c) / train_mflops(replace(c, model_kwargs={})) if c.model_kwargs else 1.0
         total += c.epochs * n * r * scale + evals.get(c.dataset, 0.0)
     return total, unknown
