@@ -56,3 +56,7 @@ def test_search_lines_by_hand():
     lfw, pins = " ".join(search_lines(t).split()).split(" Pins: ")
     assert lfw == "LFW: DSH (lr 0.03, alpha 0.1: +0.0500, +5.0 seed std) beat today's choice by more than two seed stds."
     assert pins == "no baseline's own search beats today's choice by more than two seed stds (1 searched)."
+    t["at its range's end"] = ["alpha", "", "lr, alpha"]
+    lfw, pins = " ".join(search_lines(t).split()).split(" Pins: ")
+    assert lfw.endswith("two seed stds. Best at an end of its searched range: DSH's alpha.")
+    assert pins.endswith("(1 searched). Best at an end of its searched range: DSH's lr, alpha.")

@@ -24,31 +24,16 @@ def _estimate(names: list[str], profile: str, workers: int, times: float = 1.0) 
     """What each grid has left to train and about how long it takes on a CPU, training nothing;
     with `times`, its runs priced at that multiple of their epochs (planning a budget). A run
     two grids share is counted under the first."""
-    from dataclasses import replace
-
-    from ..experiments.configs import tune_configs
-    from ..experiments.grids import parse
     from ..experiments.profiles import get_profile
-    from ..report.cost import estimate_seconds
-    from ..run.store import MissingRecord
+    from ..report.cost import grid_estimates
 
-    p, total, seen = get_profile(profile), 0.0, set()
-    for name in names:
-        try:
-            grid, ds = parse(name, p)
-            configs = grid.items(ds, p) if grid.job == "deep" else []
-        except MissingRecord:  # its configs need validation choices not made yet: the tune runs
-            configs = tune_configs(ds, p)
-            name += f" (needs tune-{ds} first: its runs; then the grid's own)"
-        if times != 1:
-            configs = [replace(c, epochs=max(1, round(c.epochs * times))) for c in configs]
-        todo = [c for c in {c.name(): c for c in configs}.values()
-                if c.name() not in seen and not p.store.has_run(c)]
-        seen |= {c.name() for c in configs}
-        s, unknown = estimate_seconds(todo, p.store)
-        total += s
-        print(f"{name}: {len(todo)} runs to train, about {s / 3600:.2f} CPU hours"
-              + (f" ({unknown} with no CPU rate to go by, not counted)" if unknown else ""))
+    rows = grid_estimates(names, get_profile(profile), times)
+    total = sum(r["cpu_s"] for r in rows)
+    for r in rows:
+        ds = r["grid"].partition("-")[2]
+        print(f"{r['grid']}" + (f" (needs tune-{ds} first: its runs; then the grid's own)" if r["needs_tune"] else "")
+              + f": {r['to train']} runs to train, about {r['cpu_s'] / 3600:.2f} CPU hours"
+              + (f" ({r['unknown']} with no CPU rate to go by, not counted)" if r["unknown"] else ""))
     at = f" at {times:g}x their epochs" if times != 1 else ""
     print(f"in all about {total / 3600:.2f} CPU hours{at}: {total / 3600 / max(1, workers):.2f} h on "
           f"{workers} single-thread workers (rates: the committed CPU records' mean seconds per "

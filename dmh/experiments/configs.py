@@ -25,6 +25,13 @@ def method_config(method: str, dataset: str, p: Profile, **kw) -> TrainConfig:
     return base_config(dataset, p, **({} if method == "dmh" else {"method": method}), **(hp | kw))
 
 
+def at_budget(c: TrainConfig, p: Profile) -> TrainConfig:
+    """`c` at the profile's result budget: its epochs times `p.budget` of the dataset it
+    trains on (unchanged where the profile has none)."""
+    f = p.budget.get(c.dataset, 1)
+    return c if f == 1 else replace(c, epochs=max(1, int(c.epochs * f)))
+
+
 def seeds_at(p: Profile, bits: int) -> tuple[int, ...]:
     """Every seed of the profile at its longest code, the first seed at the others."""
     return p.seeds if bits == p.longest else p.seeds[:1]
@@ -43,13 +50,13 @@ def search_configs(dataset: str, p: Profile) -> list[TrainConfig]:
 
 
 def main_configs(dataset: str, p: Profile) -> list[TrainConfig]:
-    return [method_config("dmh", dataset, p, bits=k, seed=s) for k in p.bits for s in p.seeds]
+    return [at_budget(method_config("dmh", dataset, p, bits=k, seed=s), p) for k in p.bits for s in p.seeds]
 
 
 def sensitivity_configs(dataset: str, p: Profile) -> list[TrainConfig]:
     """DMH's validation candidates scored on test: how much the lam/mu choice matters
     (shown next to the validation sweep, never used to choose)."""
-    return [replace(c, eval_split="test") for c in candidates("dmh", dataset, p)]
+    return [at_budget(replace(c, eval_split="test"), p) for c in candidates("dmh", dataset, p)]
 
 
 ABLATIONS = {
@@ -65,7 +72,8 @@ FULL_DMH = "DMH (dense, conv-GAP, all losses)"
 
 def ablation_configs(dataset: str, p: Profile, variants=None) -> dict[str, list[TrainConfig]]:
     """Variants of the chosen DMH config at the longest code, each changing one thing."""
-    return {name: [replace(method_config("dmh", dataset, p, bits=p.longest, seed=s), **ABLATIONS[name])
+    return {name: [at_budget(replace(method_config("dmh", dataset, p, bits=p.longest, seed=s),
+                                     **ABLATIONS[name]), p)
                    for s in p.ablation_seeds] for name in (variants or ABLATIONS)}
 
 
@@ -77,15 +85,27 @@ def budget_configs(dataset: str, p: Profile) -> list[TrainConfig]:
             for f in p.budget_factors + p.longer_dmh_factors]
 
 
-def ladder_configs(dataset: str, p: Profile) -> list[TrainConfig]:
-    """Every deep method and every one-change variant of DMH (chosen configs, longest code,
-    first seed, on validation) at each multiple of the epoch budget: where each plateaus.
-    Ordered by multiple, so every method's short runs land before anyone's long ones;
-    DMH's own ladder is the budget grid's (the same configs, cached; it goes further)."""
+def study_nets(dataset: str, p: Profile) -> list[TrainConfig]:
+    """Every deep method and every one-change variant of DMH: chosen configs, longest code,
+    first seed, on validation, at the 1x budget."""
     nets = [method_config(m, dataset, p, bits=p.longest, eval_split="val") for m in METHODS]
     base = method_config("dmh", dataset, p, bits=p.longest, eval_split="val")
-    nets += [replace(base, **ABLATIONS[name]) for name in ABLATIONS if name != FULL_DMH]
-    return [replace(c, epochs=max(1, int(c.epochs * f))) for f in p.budget_factors for c in nets]
+    return nets + [replace(base, **ABLATIONS[name]) for name in ABLATIONS if name != FULL_DMH]
+
+
+def ladder_configs(dataset: str, p: Profile) -> list[TrainConfig]:
+    """`study_nets` at each multiple of the epoch budget: where each plateaus. Ordered by
+    multiple, so every method's short runs land before anyone's long ones; DMH's own ladder
+    is the budget grid's (the same configs, cached; it goes further)."""
+    return [replace(c, epochs=max(1, int(c.epochs * f))) for f in p.budget_factors
+            for c in study_nets(dataset, p)]
+
+
+def plateau_configs(dataset: str, p: Profile) -> list[TrainConfig]:
+    """`study_nets` at the result budget and at twice it, on validation: each one's evidence
+    that its results are at its plateau (the doubling adds under 5%). Budget first."""
+    f = p.budget.get(dataset, 1)
+    return [replace(c, epochs=max(1, int(c.epochs * g))) for g in (f, 2 * f) for c in study_nets(dataset, p)]
 
 
 SPEED_TRIAL = "bfloat16 autocast"  # a trial of speed: kept if it costs no mAP
@@ -123,7 +143,7 @@ def published_configs(dataset: str, p: Profile) -> list[TrainConfig]:
 def comparison_configs(dataset: str, p: Profile) -> list[TrainConfig]:
     """Every registered method at every length (all seeds at the longest), ordered by method,
     then code length, then seed; DMH's are its main runs."""
-    return [method_config(m, dataset, p, bits=k, seed=s)
+    return [at_budget(method_config(m, dataset, p, bits=k, seed=s), p)
             for m in METHODS for k in p.bits for s in seeds_at(p, k)]
 
 
@@ -187,8 +207,8 @@ def open_configs(kind: str, dataset: str, p: Profile) -> list[TrainConfig]:
     train_on, protocol = OPEN[kind][dataset]
 
     def at(method: str, seed: int, **change) -> TrainConfig:
-        return replace(method_config(method, train_on, p, bits=p.longest, seed=seed,
-                                     protocol=protocol), **change)
+        return at_budget(replace(method_config(method, train_on, p, bits=p.longest, seed=seed,
+                                               protocol=protocol), **change), p)
 
     others = [("dmh", ABLATIONS[v]) for v in OPEN_LOSS_VARIANTS] + \
              [(m, {}) for m in METHODS if m != "dmh"]
@@ -198,7 +218,7 @@ def open_configs(kind: str, dataset: str, p: Profile) -> list[TrainConfig]:
 
 def examples_configs(dataset: str, p: Profile) -> list[TrainConfig]:
     """The run whose weights the retrieval-examples chapter shows: DMH, longest code, first seed."""
-    return [method_config("dmh", dataset, p, bits=p.longest, seed=p.seeds[0])]
+    return [at_budget(method_config("dmh", dataset, p, bits=p.longest, seed=p.seeds[0]), p)]
 
 
 SHALLOW_METHODS = ("LSH", "PCAH", "ITQ", "SH", "SDH")

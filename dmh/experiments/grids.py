@@ -43,6 +43,8 @@ GRIDS = {
     "budget": Grid("deep", C.budget_configs, True, "DMH at 0.5x to 8x the epochs (paper), on validation"),
     "ladder": Grid("deep", C.ladder_configs, True, "every deep method and DMH variant at 0.5x to "
                    "8x the epochs (paper), on validation: each one's plateau"),
+    "plateau": Grid("deep", C.plateau_configs, True, "every deep method and DMH variant on "
+                    "validation at the profile's result budget and twice it: at its plateau?"),
     "comparison": Grid("deep", C.comparison_configs, True, "every deep method, equal budget"),
     "trunk": Grid("deep", trunk_configs, True, "DMH on validation: trunk sizes (growth rate, "
                   "layers per block) at the paper trunk's training FLOPs"),

@@ -8,7 +8,7 @@ cost (LFW's training set is 5x smaller than Pins', so it gets more epochs).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..run.store import Store, paper_store, profile_store
 
@@ -33,6 +33,10 @@ class Profile:
             gained 18-25% at the ladders' last doubling).
         baseline_search: per baseline, the search space of its own hyperparameters that
             grid `search-<ds>` trains on validation (staged: not yet what `search` chooses by).
+        budget: per dataset, the multiple of `epochs` its result grids train at (main,
+            sensitivity, ablation, comparison, open, cross, examples; the shallow fits on their
+            trunks), 1 where absent. Study grids (tune, search, budget, ladder, trials, ...)
+            and the validation choices stay at `epochs`, the 1x budget.
         anchors: whether its chapters show what needs dlib's pass over every LFW and Pins
             image (~50 core-minutes, cached): the dlib-embedding anchors and the aligned-crop
             runs. The quick profile leaves them out.
@@ -50,10 +54,13 @@ class Profile:
     longer_dmh_factors: tuple[float, ...] = ()
     anchors: bool = False
     baseline_search: dict = field(default_factory=dict)
+    budget: dict = field(default_factory=dict)
 
     @property
     def store(self) -> Store:
-        return paper_store() if self.name == "paper" else profile_store(self.name)
+        if self.name in COMMITTED_CHOICES:  # committed records; each profile its own choices
+            return replace(paper_store(), chosen_dir=COMMITTED_CHOICES[self.name])
+        return profile_store(self.name)
 
     @property
     def longest(self) -> int:
@@ -78,11 +85,20 @@ BASELINE_SEARCH = {
     "dcdh": {"lr": SEARCH_LRS, "method_kwargs.gamma": (0.01, 0.1, 1.0)},
 }
 
+# The profiles whose records are committed (results/), each with its own folder of
+# validation choices: runs are keyed by their configs and shared, the choices are not.
+COMMITTED_CHOICES = {"paper": "chosen", "plateau": "chosen-plateau"}
+
+# The result budget at the plateau, as multiples of the 1x epochs (LFW 40, Pins 10): DMH's
+# validation ladder (budget grid) added +5.03% from 8x to 16x on LFW and +0.2% from 16x to
+# 32x; on Pins +14.0% from 8x to 16x (32x: see the budget grid).
+PLATEAU_BUDGET = {"lfw": 16, "pins": 32}
+DMH_SEARCH = {"lr": (0.1,), "lam": (0.001, 0.01, 0.1), "mu": (0.001, 0.01, 0.1)}
+
 PROFILES = {
     "paper": Profile("paper", ("lfw", "pins"), (12, 24, 36, 48), (0, 1, 2), {"lfw": 40, "pins": 10},
                      GRID_THREADS, (0, 1, 2),
-                     search={"dmh": {"lr": (0.1,), "lam": (0.001, 0.01, 0.1), "mu": (0.001, 0.01, 0.1)},
-                             "dsh": PAIRWISE_LRS, "dpsh": PAIRWISE_LRS},
+                     search={"dmh": DMH_SEARCH, "dsh": PAIRWISE_LRS, "dpsh": PAIRWISE_LRS},
                      budget_factors=(0.5, 1, 2, 4, 8), longer_dmh_factors=(16, 32), anchors=True, baseline_search=BASELINE_SEARCH),
     # one thread: a 2-thread run is not bit-reproducible (OpenMP reductions), and the quick
     # notebooks' validation choices must come out the same in CI as when they were committed
@@ -90,6 +106,12 @@ PROFILES = {
                      search={"dmh": {"lr": (0.1,), "lam": (0.01, 0.1), "mu": (0.01, 0.1)},
                              "dsh": PAIRWISE_LRS, "dpsh": PAIRWISE_LRS}),
 }
+# The paper grid at convergence: every method with its own searched hyperparameters (chosen
+# at the 1x budget on validation, 9 trials each), its result grids at the plateau budget.
+# Its records land in results/ beside the paper profile's; the book moves to it chapter by
+# chapter as its grids land (`dmh grid NAME --profile plateau`).
+PROFILES["plateau"] = replace(PROFILES["paper"], name="plateau", budget=PLATEAU_BUDGET,
+                              search={"dmh": DMH_SEARCH, **BASELINE_SEARCH})
 
 
 def get_profile(profile: str | Profile) -> Profile:

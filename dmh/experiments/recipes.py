@@ -17,7 +17,7 @@ def recipe(dataset: str, method: str = "dmh") -> tuple[dict, str]:
     """(TrainConfig fields, where they come from) for training `method` on `dataset`."""
     paper, kw = PROFILES["paper"], method_defaults(method)
     if dataset in DATASETS and dataset in paper.datasets:
-        hp = {"epochs": paper.epochs[dataset], **kw,
+        hp = {"epochs": paper.epochs[dataset] * paper.budget.get(dataset, 1), **kw,
               **as_fields(hyperparameters(method, dataset, paper), kw.get("method_kwargs"))}
         return hp, f"the paper's recipe for {dataset} (validation-chosen, results/chosen/)"
     if method == "dmh":

@@ -15,12 +15,15 @@ from .reading import grid_command
 from .recipe import main_seed_std
 from .spread import in_seed_std
 
+EDGE = "at its range's end"
+
 
 def search_table(profile: str | Profile) -> pd.DataFrame:
     """Per dataset and baseline with a search space: trials landed, the best trial's values
     and validation mAP@all, the mAP of today's choice (its validation run at the epoch
     budget, as the ladder trains it) and the best trial's change from it, also in seed stds
-    of DMH's main runs."""
+    of DMH's main runs; which of the best values sit at an end of their searched range (the
+    optimum may lie beyond)."""
     p = get_profile(profile)
     rows = []
     for ds in p.datasets:
@@ -33,9 +36,12 @@ def search_table(profile: str | Profile) -> pd.DataFrame:
             best, _, c = max(scored)  # the first of equals
             today = C.method_config(m, ds, p, bits=p.longest, eval_split="val")
             now = p.store.load_run(today, cmd).metrics["map_all"] if p.store.has_run(today) else float("nan")
+            edge = [k.split(".")[-1] for k, vs in space.items()
+                    if len(vs) > 1 and value_of(c, k) in (min(vs), max(vs))]
             rows.append({"dataset": NAMES[ds], "method": label(m),
                          "trials": f"{len(trials)} of {len(candidates(m, ds, p, space))}",
                          "best": ", ".join(f"{k.split('.')[-1]} {value_of(c, k):g}" for k in space),
+                         EDGE: ", ".join(edge),
                          "best val mAP@all": best, "today's choice": now, "change": best - now,
                          "in main seed std": in_seed_std(best - now, std)})
     return pd.DataFrame(rows)
@@ -49,7 +55,10 @@ def search_lines(table: pd.DataFrame) -> str:
         gain = g[g["in main seed std"] > 2]
         each = ", ".join(f"{r.method} ({r.best}: {r['change']:+.4f}, {r['in main seed std']:+.1f} seed std)"
                          for _, r in gain.iterrows())
+        edge = g[g[EDGE].fillna("") != ""] if EDGE in g else g.iloc[:0]
+        ends = "; ".join(f"{r.method}'s {r[EDGE]}" for _, r in edge.iterrows())
         out.append(f"{ds}: " + (f"{each} beat today's choice by more than two seed stds."
                                 if len(gain) else f"no baseline's own search beats today's choice by "
-                                f"more than two seed stds ({len(g)} searched)."))
+                                f"more than two seed stds ({len(g)} searched).")
+                   + (f" Best at an end of its searched range: {ends}." if ends else ""))
     return "\n".join(textwrap.fill(s, 90) for s in out)

@@ -80,3 +80,32 @@ def estimate_seconds(configs, store: Store | None = None) -> tuple[float, int]:
         scale = train_mflops(c) / train_mflops(replace(c, model_kwargs={})) if c.model_kwargs else 1.0
         total += c.epochs * n * r * scale + evals.get(c.dataset, 0.0)
     return total, unknown
+
+
+def grid_estimates(names: list[str], p, times: float = 1.0) -> list[dict]:
+    """Per named grid of profile `p`: its runs, how many are left to train (a run two grids
+    share counts under the first) and one thread's seconds for them at the CPU records'
+    rates (`estimate_seconds`), with `times`, at that multiple of their epochs. A grid that
+    needs validation choices not made yet is priced by its tune runs (`needs_tune`)."""
+    from ..experiments.configs import tune_configs
+    from ..experiments.grids import parse
+    from ..run.store import MissingRecord
+
+    rows, seen = [], set()
+    for name in names:
+        grid, ds = parse(name, p)
+        needs_tune = False
+        try:
+            configs = grid.items(ds, p) if grid.job == "deep" else []
+        except MissingRecord:  # its configs need validation choices not made yet: the tune runs
+            configs, needs_tune = tune_configs(ds, p), True
+        if times != 1:
+            configs = [replace(c, epochs=max(1, round(c.epochs * times))) for c in configs]
+        unique = list({c.name(): c for c in configs}.values())
+        todo = [c for c in unique if c.name() not in seen and not p.store.has_run(c)]
+        seen |= {c.name() for c in unique}
+        s, unknown = estimate_seconds(todo, p.store)
+        rows.append({"grid": name, "runs": len(unique), "stored": sum(map(p.store.has_run, unique)),
+                     "to train": len(todo), "cpu_s": s,
+                     "unknown": unknown, "needs_tune": needs_tune})
+    return rows

@@ -35,10 +35,12 @@ class Store:
     """Args:
         root: the folder (`runs/`, `shallow/`, `chosen/` and `floors.json` below it).
         committed: its records are committed (the paper's `results/`).
+        chosen_dir: the folder below `root` of its validation choices.
     """
 
     root: Path
     committed: bool = False
+    chosen_dir: str = "chosen"
 
     def run_file(self, name: str) -> Path:
         return self.root / "runs" / f"{name}.json"
@@ -53,7 +55,7 @@ class Store:
         return self.root / "anchors" / f"{name}.json"
 
     def chosen_path(self, method: str, dataset: str) -> Path:
-        return self.root / "chosen" / f"{method}-{dataset}.json"
+        return self.root / self.chosen_dir / f"{method}-{dataset}.json"
 
     @property
     def floors_path(self) -> Path:

@@ -1,0 +1,62 @@
+"""The paper grid at the plateau budget (profile `plateau`): the budget chosen per dataset
+with DMH's validation evidence for it, and per verdict grid what has landed and what is
+left, priced in CPU hours from the committed records' rates."""
+from __future__ import annotations
+
+import textwrap
+
+import pandas as pd
+
+from ..experiments.profiles import PLATEAU_BUDGET, get_profile
+from .cost import grid_estimates
+from .frames import NAMES
+from .recipe import PLATEAU_GAIN, budget_frame, gain_words
+
+# The grids that carry the verdicts, evidence first: every method at the budget and twice
+# it (validation), DMH's code lengths and seeds, the one-change variants, every method at
+# every length (3 seeds at the longest), DMH's lam x mu on test.
+VERDICT_GRIDS = ("plateau", "main", "ablation", "comparison", "sensitivity")
+# Cut while only a CPU trains them: the unseen-people grids stay at the 1x budget.
+CUT_ON_CPU = ("open", "cross")
+
+
+def budget_lines(profile="paper") -> str:
+    """Per dataset: the plateau profile's budget and DMH's validation ladder around it (the
+    doubling into it and the one past it, where trained)."""
+    df, out = budget_frame(profile), []
+    for ds, f in PLATEAU_BUDGET.items():
+        g = df[df["dataset"] == NAMES[ds]].set_index("x budget")
+        epochs = get_profile(profile).epochs[ds] * f
+        said = [f"{NAMES[ds]}: {f}x ({epochs} epochs)"]
+        for x, what in ((f, "the doubling into it"), (2 * f, "the doubling past it")):
+            if x in g.index and pd.notna(g.loc[x, "gain over half"]):
+                gain = g.loc[x, "gain over half"]
+                said.append(f"{what} added {gain_words(gain)} validation mAP"
+                            + (" (under 5%: at the plateau)" if x == 2 * f and gain < PLATEAU_GAIN else ""))
+            else:
+                said.append(f"{what} ({int(get_profile(profile).epochs[ds] * x)} epochs) is not trained yet")
+        out.append(said[0] + ": " + "; ".join(said[1:]) + ".")
+    return "\n".join(textwrap.fill(s, 90) for s in out)
+
+
+def plan_frame(profile="plateau") -> pd.DataFrame:
+    """Per dataset and verdict grid of `profile`: runs, landed, left and one thread's CPU
+    hours for what is left (a run two grids share is counted under the first)."""
+    p = get_profile(profile)
+    rows = []
+    for r in grid_estimates([f"{k}-{ds}" for ds in p.datasets for k in VERDICT_GRIDS], p):
+        kind, _, ds = r["grid"].partition("-")
+        rows.append({"dataset": NAMES[ds], "grid": kind, "runs": r["runs"], "landed": r["stored"],
+                     "left (not counted before)": r["to train"], "CPU hours left": r["cpu_s"] / 3600,
+                     "priced": "its tune runs (choices not made)" if r["needs_tune"] else "its runs"})
+    return pd.DataFrame(rows)
+
+
+def plan_line(plan: pd.DataFrame) -> str:
+    total = plan["CPU hours left"].sum()
+    return textwrap.fill(
+        f"The verdict grids at the plateau budget: {int(plan['landed'].sum())} of "
+        f"{int(plan['runs'].sum())} runs landed; about {total:.0f} CPU hours left on one thread "
+        f"(~{total / 2:.0f} h on this project's 2-core machine), so they train on a GPU "
+        f"(`scripts/device_grid.sh` with DMH_PROFILE=plateau). Cut while only a CPU trains: "
+        + ", ".join(f"{k}-<ds>" for k in CUT_ON_CPU) + " (the unseen-people chapter stays at 1x).", 90)

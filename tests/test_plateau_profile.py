@@ -1,0 +1,95 @@
+"""The plateau profile: the paper grid with every method's own searched hyperparameters and
+its result grids at the plateau budget; its study grids and choices stay at 1x, its choices
+in their own folder, and the paper profile's configs do not move."""
+from dataclasses import replace
+
+from dmh.experiments import configs as C
+from dmh.experiments.grids import GRIDS
+from dmh.experiments.profiles import BASELINE_SEARCH, PLATEAU_BUDGET, get_profile
+from dmh.experiments.tuning import candidates
+
+
+def _no_choices(monkeypatch):
+    monkeypatch.setattr(C, "hyperparameters", lambda m, ds, prof: {})
+
+
+def test_result_grids_train_at_the_budget_study_grids_at_1x(monkeypatch):
+    _no_choices(monkeypatch)
+    p, paper = get_profile("plateau"), get_profile("paper")
+    for ds in p.datasets:
+        f, one = PLATEAU_BUDGET[ds], paper.epochs[ds]
+        for kind in ("main", "sensitivity", "ablation", "comparison", "examples"):
+            mine = GRIDS[kind].items(ds, p)
+            assert mine and {c.epochs for c in mine} == {one * f}, kind
+            # the same runs as the paper profile's, but for the epochs
+            assert [replace(c, epochs=one) for c in mine] == GRIDS[kind].items(ds, paper), kind
+        for kind in ("open", "cross"):
+            for c in GRIDS[kind].items(ds, p):
+                assert c.epochs == paper.epochs[c.dataset] * PLATEAU_BUDGET[c.dataset]
+        for kind in ("tune", "search", "trials", "input", "sampler", "published"):
+            assert {c.epochs for c in GRIDS[kind].items(ds, p)} == {one}, kind
+        assert GRIDS["ladder"].items(ds, p) == GRIDS["ladder"].items(ds, paper)
+        trunks = {s.trunk.epochs for s in GRIDS["shallow"].items(ds, p) if s.trunk is not None}
+        assert trunks == {one * f}
+
+
+def test_plateau_grid_is_every_net_at_the_budget_and_twice_it(monkeypatch):
+    _no_choices(monkeypatch)
+    p, paper = get_profile("plateau"), get_profile("paper")
+    nets = C.study_nets("lfw", p)
+    cs = C.plateau_configs("lfw", p)
+    assert len(nets) == 12 and len(cs) == 24  # 7 methods + 5 one-change variants of DMH
+    assert [c.epochs for c in cs] == [640] * 12 + [1280] * 12
+    assert {c.eval_split for c in cs} == {"val"}
+    # at the paper profile's 1x budget it is the ladder's 1x and 2x rungs (cached runs)
+    ladder = {c.name() for c in C.ladder_configs("lfw", paper)}
+    assert {c.name() for c in C.plateau_configs("lfw", paper)} <= ladder
+
+
+def test_every_method_searched_with_dmhs_trial_count_and_the_search_grids_runs():
+    p, paper = get_profile("plateau"), get_profile("paper")
+    assert set(p.search) == {"dmh", *BASELINE_SEARCH}
+    for m in p.search:
+        mine = candidates(m, "pins", p)
+        assert len(mine) == 9 and {c.epochs for c in mine} == {10}
+    # the tune grid's baseline trials are the search grid's (cached), DMH's the paper's
+    tune = {c.name() for c in C.tune_configs("pins", p)}
+    assert {c.name() for c in C.search_configs("pins", paper)} < tune
+    assert {c.name() for c in candidates("dmh", "pins", paper)} < tune
+
+
+def test_own_folder_of_choices_same_records():
+    p, paper = get_profile("plateau"), get_profile("paper")
+    assert p.store.root == paper.store.root and p.store.committed
+    assert p.store.chosen_path("dsh", "lfw") != paper.store.chosen_path("dsh", "lfw")
+    assert paper.store.chosen_path("dsh", "lfw").parent.name == "chosen"
+    assert get_profile("quick").store.chosen_path("dmh", "lfw").parent.name == "chosen"
+
+
+def test_budget_lines_by_hand(monkeypatch):
+    import pandas as pd
+
+    from dmh.report import plateau_plan as PP
+    frame = pd.DataFrame({"dataset": ["LFW"] * 3 + ["Pins"],
+                          "x budget": [8.0, 16.0, 32.0, 16.0],
+                          "gain over half": [0.24, 0.0503, 0.002, 0.14]})
+    monkeypatch.setattr(PP, "budget_frame", lambda profile: frame)
+    lfw, pins = PP.budget_lines().split("\nPins")
+    assert " ".join(lfw.split()) == ("LFW: 16x (640 epochs): the doubling into it added +5.03% "
+                                     "validation mAP; the doubling past it added +0.2% validation "
+                                     "mAP (under 5%: at the plateau).")
+    assert " ".join(pins.split()) == (": 32x (320 epochs): the doubling into it (320 epochs) is not "
+                                      "trained yet; the doubling past it (640 epochs) is not trained yet.")
+
+
+def test_plan_counts_each_run_once(monkeypatch):
+    from dmh.report import plateau_plan as PP
+    _no_choices(monkeypatch)
+    plan = PP.plan_frame("plateau")
+    lfw = plan[plan["dataset"] == "LFW"].set_index("grid")
+    assert list(lfw.index) == list(PP.VERDICT_GRIDS)
+    assert lfw.loc["plateau", "runs"] == 24 and lfw.loc["main", "runs"] == 12
+    # the comparison's DMH rows (6) and the ablation's full DMH (3) are main's: counted once
+    assert lfw.loc["comparison", "left (not counted before)"] == 42 - 6
+    assert lfw.loc["ablation", "left (not counted before)"] == 18 - 3
+    assert (plan["CPU hours left"] > 0).all()
