@@ -167,3 +167,24 @@ def test_gain_words_near_the_rule():
     from dmh.report.recipe import gain_words
     assert gain_words(0.245) == "+24.5%" and gain_words(0.0503) == "+5.03%" and gain_words(0.0497) == "+4.97%"
     assert gain_words(0.049) == "+4.9%"
+
+
+def test_precision_grid_and_lines_by_hand(monkeypatch):
+    import pandas as pd
+
+    from dmh.experiments import configs as C
+    from dmh.experiments.profiles import get_profile
+    from dmh.report.recipe import precision_lines
+    monkeypatch.setattr(C, "hyperparameters", lambda m, ds, prof: {})
+    cs = C.precision_configs("lfw", get_profile("paper"))
+    assert [(c.seed, c.precision) for c in cs] == [(s, x) for s in (0, 1, 2) for x in ("fp32", "bf16")]
+    assert {c.eval_split for c in cs} == {"val"} and len({c.name() for c in cs}) == 6
+    # fp32 0.60 0.62 0.64 (std 0.02), bf16 0.55 0.56 0.57 (std 0.01): -0.06 = -3.0 seed std
+    df = pd.DataFrame({"dataset": ["LFW", "LFW", "Pins", "Pins"], "precision": ["fp32", "bf16"] * 2,
+                       "seeds": [3, 3, 1, 1], "val mAP@all mean": [0.62, 0.56, 0.3, 0.3],
+                       "std": [0.02, 0.01, float("nan"), float("nan")],
+                       "bf16 - fp32 in seed std": [-3.0, -3.0, float("nan"), float("nan")]})
+    lfw, pins = precision_lines(df).split("\nPins")
+    assert " ".join(lfw.split()) == ("LFW: bf16 - fp32 = -0.0600 over 3 and 3 seeds (-3.0 seed std, "
+                                     "beyond two seed stds): a cost.")
+    assert pins == ": 1 seed(s) of each precision so far: no seed spread to judge by."

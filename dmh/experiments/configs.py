@@ -124,6 +124,14 @@ def trial_configs(dataset: str, p: Profile) -> dict[str, TrainConfig]:
             SPEED_TRIAL: replace(base, precision="bf16")}
 
 
+def precision_configs(dataset: str, p: Profile) -> list[TrainConfig]:
+    """DMH's chosen config on validation at every seed, in float32 and under bfloat16 autocast:
+    the speed trial's verdict in seed spread (seed 0's pair are the budget and trials grids'
+    runs)."""
+    base = method_config("dmh", dataset, p, bits=p.longest, eval_split="val")
+    return [replace(base, seed=s, precision=x) for s in p.seeds for x in ("fp32", "bf16")]
+
+
 # Published recipes (the issue's reading of the papers): DCDH Adam with AMSGrad, lr 0.005,
 # batch 256; DDH Adam, batch 256, with Adam's default lr 1e-3 (no lr given). The shared loop
 # keeps its cosine schedule and weight decay.

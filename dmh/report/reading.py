@@ -25,7 +25,7 @@ CHAPTER_GRIDS = {
     "retrieval_examples": ["examples-{last}"],
     "comparison": ["comparison-{ds}", "tune-{ds}", "shallow-{ds}"],
     "recipe": ["floors", "main-{ds}", "budget-{ds}", "trials-{ds}", "trunk-{ds}", "pairlr-{ds}", "sampler-{ds}",
-               "published-{ds}", "input-{ds}", "ladder-{ds}", "trunk-{ds}", "search-{ds}"],
+               "published-{ds}", "input-{ds}", "ladder-{ds}", "search-{ds}", "precision-{ds}"],
     "scale": [],
     "unseen": ["floors", "open-{ds}", "cross-{ds}", "anchor-{ds}", "input-{ds}",
                "openweights-{first}"],

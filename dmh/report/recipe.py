@@ -13,7 +13,7 @@ from ..experiments.profiles import Profile, get_profile
 from ..methods import label
 from .frames import NAMES, machine_of
 from .reading import floors_frame, grid_command, records, split_stored
-from .spread import in_seed_std
+from .spread import in_seed_std, spread_words
 
 # The plateau rule of the convergence issue: one more doubling of the budget adds under 5%
 # relative validation mAP.
@@ -170,6 +170,43 @@ def trial_lines(df: pd.DataFrame) -> str:
     return "\n".join(textwrap.fill(s, 90) for s in out)
 
 
+def precision_frame(profile: str | Profile) -> pd.DataFrame:
+    """Per dataset and precision (grid `precision-<ds>`): DMH's validation mAP@all over the
+    seeds that landed (mean, sample std, n), and bf16's difference of means in seed stds
+    (the larger of the two)."""
+    p = get_profile(profile)
+    rows = []
+    for ds in p.datasets:
+        got = [r for r in records(f"precision-{ds}", p, [c for c in C.precision_configs(ds, p)
+                                                         if p.store.has_run(c)])]
+        by = {x: pd.Series([r.metrics["map_all"] for r in got if r.config.precision == x])
+              for x in ("fp32", "bf16")}
+        diff = by["bf16"].mean() - by["fp32"].mean()
+        for x, v in by.items():
+            rows.append({"dataset": NAMES[ds], "precision": x, "seeds": len(v),
+                         "val mAP@all mean": v.mean(), "std": v.std(),
+                         "bf16 - fp32 in seed std": in_seed_std(diff, by["fp32"].std(), by["bf16"].std())})
+    return pd.DataFrame(rows)
+
+
+def precision_lines(df: pd.DataFrame) -> str:
+    """Per dataset: bfloat16's difference from float32 over seeds, and whether it is a cost
+    beyond two seed stds."""
+    out = []
+    for ds, g in df.groupby("dataset", sort=False):
+        g = g.set_index("precision")
+        n = int(g["seeds"].min())
+        if n < 2:
+            out.append(f"{ds}: {n} seed(s) of each precision so far: no seed spread to judge by.")
+            continue
+        diff = g.loc["bf16", "val mAP@all mean"] - g.loc["fp32", "val mAP@all mean"]
+        k = g.loc["bf16", "bf16 - fp32 in seed std"]
+        seeds = f"{int(g.loc['fp32', 'seeds'])} and {int(g.loc['bf16', 'seeds'])} seeds"
+        out.append(f"{ds}: bf16 - fp32 = {diff:+.4f} over {seeds} ({spread_words(k)}): "
+                   + ("a cost." if k < -2 else "no cost beyond two seed stds."))
+    return "\n".join(textwrap.fill(s, 90) for s in out)
+
+
 def published_frame(profile: str | Profile) -> pd.DataFrame:
     """DDH and DCDH on validation with the shared recipe and with their papers' (optimizer,
     lr, batch), and which reads better."""
@@ -188,7 +225,7 @@ def published_frame(profile: str | Profile) -> pd.DataFrame:
 
 def study_missing_line(profile: str | Profile,
                        kinds=("budget", "pairlr", "sampler", "trials", "published", "ladder",
-                              "trunk", "search")) -> str:
+                              "trunk", "search", "precision")) -> str:
     """How many study runs have not landed yet, and the command that trains them."""
     p = get_profile(profile)
     missing = [c.name() for k in kinds for ds in p.datasets for c in split_stored(f"{k}-{ds}", p)[1]]
