@@ -188,3 +188,24 @@ def test_precision_grid_and_lines_by_hand(monkeypatch):
     assert " ".join(lfw.split()) == ("LFW: bf16 - fp32 = -0.0600 over 3 and 3 seeds (-3.0 seed std, "
                                      "beyond two seed stds): a cost.")
     assert pins == ": 1 seed(s) of each precision so far: no seed spread to judge by."
+
+
+def test_center_sampler_grid_and_lines_by_hand(monkeypatch):
+    import pandas as pd
+
+    from dmh.experiments import configs as C
+    from dmh.experiments.profiles import get_profile
+    from dmh.report.recipe import center_sampler_lines
+    monkeypatch.setattr(C, "hyperparameters", lambda m, ds, prof: {})
+    p = get_profile("paper")
+    cs = C.center_sampler_configs("pins", p)
+    assert [(c.method, c.sampler) for c in cs] == [(m, s) for m in ("dmh", "dcdh", "csq")
+                                                   for s in ("random", "pk4")]
+    # the random-batch runs are the ladder's 1x runs (cached)
+    ladder = {c.name() for c in C.ladder_configs("pins", p)}
+    assert {c.name() for c in cs if c.sampler == "random"} <= ladder
+    df = pd.DataFrame({"dataset": ["LFW", "LFW", "Pins"], "method": ["DMH", "CSQ", "DMH"],
+                       "change": [0.03, -0.001, 0.0], "in main seed std": [3.0, -0.2, 0.0]})
+    lfw, pins = center_sampler_lines(df).split("\n")
+    assert lfw == "LFW: P x K batches move DMH +0.0300 (+3.0 seed std) beyond two seed stds."
+    assert pins == "Pins: P x K batches move none of DMH beyond two seed stds."

@@ -177,6 +177,17 @@ def sampler_configs(dataset: str, p: Profile) -> list[TrainConfig]:
                     sampler=s) for m in PAIRWISE_METHODS for s in ("random", "pk4")]
 
 
+CENTER_METHODS = ("dmh", "dcdh", "csq")  # a class center (DMH, DCDH) or hash center (CSQ) per person
+
+
+def center_sampler_configs(dataset: str, p: Profile) -> list[TrainConfig]:
+    """The centre-based losses on validation with random and identity-balanced batches (16
+    people x 4 photos): do they need same-person pairs in a batch as the pairwise ones do?
+    (The random-batch runs are the budget and ladder grids' 1x runs.)"""
+    return [replace(method_config(m, dataset, p, bits=p.longest, seed=p.seeds[0], eval_split="val"),
+                    sampler=s) for m in CENTER_METHODS for s in ("random", "pk4")]
+
+
 def pairwise_lr_configs(dataset: str, p: Profile) -> list[TrainConfig]:
     """DSH and DPSH on validation at every lr of the study, with random and identity-balanced
     batches (the lrs they were searched over are the tune and sampler grids' runs)."""

@@ -50,6 +50,8 @@ GRIDS = {
                   "layers per block) at the paper trunk's training FLOPs"),
     "input": Grid("deep", C.input_configs, True, "DMH on validation: fixed crop vs dlib-aligned crop"),
     "sampler": Grid("deep", C.sampler_configs, True, "pairwise baselines with P x K batches, validation"),
+    "centersampler": Grid("deep", C.center_sampler_configs, True, "the centre-based losses (DMH, "
+                          "DCDH, CSQ) with random and P x K batches, validation"),
     "trials": Grid("deep", lambda ds, p: list(C.trial_configs(ds, p).values()), True,
                    "DMH on validation: lr warmup, label smoothing, batch 32 and 128"),
     "precision": Grid("deep", C.precision_configs, True, "DMH on validation, every seed, float32 "

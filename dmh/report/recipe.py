@@ -119,6 +119,36 @@ def pairwise_lines(df: pd.DataFrame) -> str:
     return "\n".join(textwrap.fill(s, 90) for s in out)
 
 
+def center_sampler_frame(profile: str | Profile) -> pd.DataFrame:
+    """The centre-based losses on validation (`centersampler-<ds>`): mAP@all with random and
+    with P x K batches where both landed, the change, in seed stds of DMH's main runs."""
+    p = get_profile(profile)
+    rows = []
+    for ds in p.datasets:
+        std, got = main_seed_std(ds, p), {}
+        for c in C.center_sampler_configs(ds, p):
+            if p.store.has_run(c):
+                got[(c.method, c.sampler)] = p.store.load_run(c, grid_command(f"centersampler-{ds}", p))
+        for m in C.CENTER_METHODS:
+            if (m, "random") in got and (m, "pk4") in got:
+                a, b = (got[(m, s)].metrics["map_all"] for s in ("random", "pk4"))
+                rows.append({"dataset": NAMES[ds], "method": label(m), "random batches": a,
+                             "P x K batches": b, "change": b - a,
+                             "in main seed std": in_seed_std(b - a, std)})
+    return pd.DataFrame(rows)
+
+
+def center_sampler_lines(df: pd.DataFrame) -> str:
+    """Per dataset: the centre-based methods P x K batches help or hurt beyond two seed stds."""
+    out = []
+    for ds, g in df.groupby("dataset", sort=False):
+        moved = [f"{r.method} {r.change:+.4f} ({r['in main seed std']:+.1f} seed std)"
+                 for _, r in g.iterrows() if abs(r["in main seed std"]) > 2]
+        out.append(f"{ds}: P x K batches move " + (", ".join(moved) if moved else "none of "
+                   + ", ".join(g.method)) + " beyond two seed stds.")
+    return "\n".join(textwrap.fill(s, 90) for s in out)
+
+
 def trial_frame(profile: str | Profile) -> pd.DataFrame:
     """DMH's recipe trials on validation that landed: mAP@all, its change from the recipe as
     chosen, and that change in units of the seed std of DMH's main runs at the longest code
@@ -225,7 +255,7 @@ def published_frame(profile: str | Profile) -> pd.DataFrame:
 
 def study_missing_line(profile: str | Profile,
                        kinds=("budget", "pairlr", "sampler", "trials", "published", "ladder",
-                              "trunk", "search", "precision")) -> str:
+                              "trunk", "search", "precision", "centersampler")) -> str:
     """How many study runs have not landed yet, and the command that trains them."""
     p = get_profile(profile)
     missing = [c.name() for k in kinds for ds in p.datasets for c in split_stored(f"{k}-{ds}", p)[1]]
