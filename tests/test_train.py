@@ -134,3 +134,25 @@ def test_bf16_autocast_is_its_own_run_and_learns(easy_pickle, tmp_path):
     a, b = _train(cfg, tmp_path), _train(bf16, tmp_path)
     assert a.metrics["map_all"] != b.metrics["map_all"]  # another run, not the same arithmetic
     assert b.metrics["map_all"] > 0.5  # random codes score ~1/8 here
+
+
+def test_unfinished_runs_are_handed_on_furthest_first(easy_pickle, tmp_path, monkeypatch):
+    """What a time-limited machine hands on: verified checkpoints of runs without a record
+    (trained but not scored too), furthest along first; a recorded or damaged one stays."""
+    from dmh.run.checkpoint import unfinished_runs
+
+    monkeypatch.setenv("DMH_RUNS", str(tmp_path / "runs"))
+    store = Store(tmp_path / "store")
+    half = _cfg(easy_pickle, epochs=2, seed=1)       # 1 of 2 epochs
+    third = _cfg(easy_pickle, epochs=3, seed=2)      # 1 of 3
+    done = _cfg(easy_pickle, epochs=1, seed=3)       # finished, recorded
+    unscored = _cfg(easy_pickle, epochs=1, seed=5)   # finished, no record
+    broken = _cfg(easy_pickle, epochs=2, seed=4)     # 1 of 2, then damaged
+    for c in (half, third, broken):
+        assert train_run(c, store, progress=False, stop_after_epochs=1) is None
+    train_run(done, store, progress=False)
+    train_run(unscored, store, progress=False, save=False)
+    checkpoint_path(broken).write_bytes(b"not a checkpoint")
+    got = unfinished_runs(tmp_path / "runs", store)
+    assert [(p.name, f) for p, f in got] == [(unscored.name(), 1.0), (half.name(), 0.5),
+                                             (third.name(), 1 / 3)]

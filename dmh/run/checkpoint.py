@@ -83,3 +83,20 @@ def checkpoint_state(cfg: TrainConfig) -> str:
     except ValueError:
         return "damaged"
     return "finished" if epoch >= cfg.epochs else f"epoch {epoch} of {cfg.epochs}"
+
+
+def unfinished_runs(runs_root: Path, store) -> list[tuple[Path, float]]:
+    """(run folder, fraction of its epochs done) of every verified checkpoint under
+    `runs_root` whose run has no record in `store` (cut off in training, or trained and cut
+    off while scoring), furthest along first: what a time-limited machine hands on so that
+    the next one resumes instead of restarting."""
+    out = []
+    for path in sorted(Path(runs_root).glob("*/checkpoint.pt")):
+        try:
+            state = read_checkpoint(path)
+            cfg = TrainConfig.from_dict(state["config"])
+        except (ValueError, KeyError, TypeError):
+            continue  # damaged or foreign: nothing to resume
+        if not store.has_run(cfg):
+            out.append((path.parent, state["epoch"] / cfg.epochs))
+    return sorted(out, key=lambda t: -t[1])
