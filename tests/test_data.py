@@ -425,3 +425,44 @@ def test_object_arrays_refused(tmp_path, protocol):
     path.write_bytes(pickle.dumps((np.array([1, "a"], dtype=object), np.zeros(2)), protocol=protocol))
     with pytest.raises(ValueError, match="objects.pkl.*refused dtype"):
         load_ddh_pickle(path)
+
+
+def test_tighter_crop_by_hand():
+    # LFW's 114-px box shrunk to its centred 80%: 11 px off each side
+    assert Crop(box=(68, 68, 182, 182)).tighter(0.8) == Crop(box=(79, 79, 171, 171))
+    assert Crop(box=(0, 0, 100, 50)).tighter(0.5) == Crop(box=(25, 12, 75, 38))
+    assert Crop(center_fraction=0.85).tighter(0.8).center_fraction == pytest.approx(0.68)
+    assert Crop(box=(1, 2, 3, 4)).tighter(1.0) == Crop(box=(1, 2, 3, 4))
+    for bad in (0, -0.1, 1.5):
+        with pytest.raises(ValueError, match="fraction must be in"):
+            Crop().tighter(bad)
+    with pytest.raises(ValueError, match="whole frame"):
+        Crop(center_fraction=None).tighter(0.8)
+
+
+def test_tighter_crops_keep_images_keys_labels_and_split(monkeypatch):
+    """Each part's images are swapped, by key, for the same images decoded with the tighter
+    crop; labels, keys, identities and checksum stay; a dataset decodes once."""
+    from dmh.data import datasets as D
+    from dmh.data.faceset import FaceSet
+
+    keys = [f"p{i // 2}/{i}.jpg" for i in range(6)]
+    calls = []
+
+    def fake_load(name, *, size, channels, crop_fraction):
+        calls.append((name, size, channels, crop_fraction))
+        images = np.arange(6, dtype=np.uint8)[::-1, None, None, None] * np.ones((1, channels, size, size), np.uint8)
+        return FaceSet(images, np.arange(6) // 2, ["a", "b", "c"], keys[::-1], "full", name)
+
+    monkeypatch.setattr(D, "load_dataset", fake_load)
+    part = lambda rows: FaceSet(np.zeros((len(rows), 3, 4, 4), np.uint8), np.array(rows) // 2,  # noqa: E731
+                                ["a", "b", "c"], [keys[r] for r in rows], "sub", "lfw")
+    train, query = D.with_tighter_crops(part([0, 1, 4]), part([5]))
+    assert calls == [("lfw", 4, 3, D.TIGHT_FRACTION)]
+    # the fake's image i is the one of key keys[i] (its array runs backwards, as its keys)
+    assert train.images[:, 0, 0, 0].tolist() == [0, 1, 4] and query.images[:, 0, 0, 0].tolist() == [5]
+    assert train.keys == [keys[0], keys[1], keys[4]] and train.checksum == "sub"
+    assert train.labels.tolist() == [0, 0, 2]
+    with pytest.raises(ValueError, match="tighter crop is defined for"):
+        D.with_tighter_crops(FaceSet(np.zeros((1, 3, 4, 4), np.uint8), np.zeros(1, np.int64), ["a"],
+                                     ["k"], "x", "my-folder"))

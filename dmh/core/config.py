@@ -38,9 +38,9 @@ class TrainConfig:
         protocol: `closed` (queries of trained people, the paper's protocol) or an open-set
             protocol of `data/splits/` (`open-lfw`, `open-pins`, `cross-pins-lfw`,
             `cross-lfw-pins`: queries of people never trained on). Stored only when not closed.
-        face_crop: `box` (the dataset's fixed crop, the paper protocol) or `aligned` (lfw/pins
-            images aligned on dlib's 5 landmarks, `dmh.data.dlib_faces`). Stored only when
-            `aligned`.
+        face_crop: `box` (the dataset's fixed crop, the paper protocol), `tight` (the centred
+            80% of it, `dmh.data.datasets.with_tighter_crops`) or `aligned` (lfw/pins images
+            aligned on dlib's 5 landmarks, `dmh.data.dlib_faces`). Stored only when not `box`.
         precision: `fp32`, or `bf16`: the training forward and loss under torch's bfloat16
             autocast (weights, optimizer and scoring stay float32); stored only when `bf16`.
         data_checksum: for a folder or pickle, the content checksum of its images (`dmh train`
@@ -103,8 +103,8 @@ class TrainConfig:
             raise ValueError(f"optimizer must be 'sgd', 'adam' or 'amsgrad', got {self.optimizer!r}")
         if self.precision not in ("fp32", "bf16"):
             raise ValueError(f"precision must be 'fp32' or 'bf16', got {self.precision!r}")
-        if self.face_crop not in ("box", "aligned"):
-            raise ValueError(f"face_crop must be 'box' or 'aligned', got {self.face_crop!r}")
+        if self.face_crop not in ("box", "tight", "aligned"):
+            raise ValueError(f"face_crop must be 'box', 'tight' or 'aligned', got {self.face_crop!r}")
         if self.eval_split not in ("val", "test"):
             raise ValueError(f"eval_split must be 'val' or 'test', got {self.eval_split!r}")
         unknown = set(self.losses) - {"softmax", "center", "quantization"}

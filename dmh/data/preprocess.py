@@ -79,6 +79,19 @@ class Crop:
         left, top = (w - s) // 2, (h - s) // 2
         return left, top, left + s, top + s
 
+    def tighter(self, fraction: float) -> "Crop":
+        """The centred `fraction` (0 < fraction <= 1) of this crop: a tighter cut around the
+        same centre (a fixed box shrunk about its middle, or a smaller centred square)."""
+        if not 0 < fraction <= 1:
+            raise ValueError(f"fraction must be in (0, 1], got {fraction!r}")
+        if self.box is not None:
+            left, top, right, bottom = self.box
+            dx, dy = round((right - left) * (1 - fraction) / 2), round((bottom - top) * (1 - fraction) / 2)
+            return Crop(box=(left + dx, top + dy, right - dx, bottom - dy))
+        if self.center_fraction is None:
+            raise ValueError("the whole frame has no centre crop to tighten")
+        return Crop(center_fraction=self.center_fraction * fraction)
+
     def apply(self, im: Image.Image) -> Image.Image:
         box = self.box_in(*im.size)
         return im if box is None else im.crop(box)

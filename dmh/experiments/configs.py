@@ -156,10 +156,10 @@ def comparison_configs(dataset: str, p: Profile) -> list[TrainConfig]:
 
 
 def input_configs(dataset: str, p: Profile) -> list[TrainConfig]:
-    """DMH's chosen config on validation with the fixed crop and with dlib-aligned crops:
-    which input the dataset's networks should read."""
+    """DMH's chosen config on validation with the fixed crop, a tighter cut of it and
+    dlib-aligned crops: which input the dataset's networks should read."""
     base = method_config("dmh", dataset, p, bits=p.longest, seed=p.seeds[0], eval_split="val")
-    return [replace(base, face_crop=f) for f in ("box", "aligned")]
+    return [replace(base, face_crop=f) for f in ("box", "tight", "aligned")]
 
 
 PAIRWISE_METHODS = ("dsh", "dpsh", "hashnet")

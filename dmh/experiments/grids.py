@@ -48,7 +48,7 @@ GRIDS = {
     "comparison": Grid("deep", C.comparison_configs, True, "every deep method, equal budget"),
     "trunk": Grid("deep", trunk_configs, True, "DMH on validation: trunk sizes (growth rate, "
                   "layers per block) at the paper trunk's training FLOPs"),
-    "input": Grid("deep", C.input_configs, True, "DMH on validation: fixed crop vs dlib-aligned crop"),
+    "input": Grid("deep", C.input_configs, True, "DMH on validation: fixed crop, tighter crop, dlib-aligned crop"),
     "sampler": Grid("deep", C.sampler_configs, True, "pairwise baselines with P x K batches, validation"),
     "centersampler": Grid("deep", C.center_sampler_configs, True, "the centre-based losses (DMH, "
                           "DCDH, CSQ) with random and P x K batches, validation"),

@@ -23,12 +23,17 @@ from .store import checkpoint_path
 def protocol_parts(cfg: TrainConfig) -> tuple[FaceSet, FaceSet, FaceSet, dict]:
     """(train, query, gallery, split): `val` tunes on training images only; an open or cross
     protocol trains on its people and retrieves among others; `face_crop="aligned"` swaps
-    every image for its dlib-aligned crop (same images, same split)."""
+    every image for its dlib-aligned crop, `"tight"` for a tighter cut of it (same images,
+    same split)."""
     train, query, gallery, split = _parts(cfg)
     if cfg.face_crop == "aligned":
         from ..data.dlib_faces import with_aligned_faces
 
         train, query, gallery = with_aligned_faces(train, query, gallery)
+    elif cfg.face_crop == "tight":
+        from ..data.datasets import with_tighter_crops
+
+        train, query, gallery = with_tighter_crops(train, query, gallery)
     return train, query, gallery, split
 
 
