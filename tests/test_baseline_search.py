@@ -60,3 +60,16 @@ def test_search_lines_by_hand():
     lfw, pins = " ".join(search_lines(t).split()).split(" Pins: ")
     assert lfw.endswith("two seed stds. Best at an end of its searched range: DSH's alpha.")
     assert pins.endswith("(1 searched). Best at an end of its searched range: DSH's lr, alpha.")
+
+
+def test_the_comparison_finding_names_the_understated_baselines():
+    from dmh.report.findings import _searched
+    t = pd.DataFrame({"dataset": ["LFW", "LFW", "Pins"], "method": ["DDH", "CSQ", "DDH"],
+                      "trials": ["9 of 9", "3 of 9", "1 of 9"], "in main seed std": [9.2, 0.5, 1.9]})
+    assert _searched(t, "LFW") == (
+        " The baselines train here with the shared recipe (DSH's and DPSH's lr searched); their own "
+        "9-trial search (12 of 18 validation trials landed) beats that on validation by more than "
+        "two seed stds for DDH, whose rows here understate them.")
+    assert _searched(t, "Pins") == (" No baseline's own search (1 of 9 validation trials landed) "
+                                    "beats the choice it trains with here by more than two seed stds.")
+    assert _searched(pd.DataFrame(), "LFW") == ""
