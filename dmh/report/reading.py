@@ -23,7 +23,7 @@ CHAPTER_GRIDS = {
     "ablation_head": ["ablation-{ds}"],
     "ablation_losses": ["ablation-{ds}", "tune-{ds}", "sensitivity-{ds}"],
     "retrieval_examples": ["examples-{last}"],
-    "comparison": ["comparison-{ds}", "tune-{ds}", "shallow-{ds}"],
+    "comparison": ["comparison-{ds}", "tune-{ds}", "shallow-{ds}", "search-{ds}"],
     "recipe": ["floors", "main-{ds}", "budget-{ds}", "trials-{ds}", "trunk-{ds}", "pairlr-{ds}", "sampler-{ds}",
                "published-{ds}", "input-{ds}", "ladder-{ds}", "search-{ds}", "precision-{ds}",
                "centersampler-{ds}"],
