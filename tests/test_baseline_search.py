@@ -52,7 +52,7 @@ def test_a_dotted_choice_reaches_every_config(monkeypatch):
 def test_search_lines_by_hand():
     t = pd.DataFrame({"dataset": ["LFW", "LFW", "Pins"], "method": ["DSH", "CSQ", "DSH"],
                       "best": ["lr 0.03, alpha 0.1", "lr 0.1, lam 0.0001", "lr 0.1, alpha 0.01"],
-                      "change": [0.05, 0.001, 0.0], "in main seed std": [5.0, 0.2, 0.0]})
+                      "change": [0.05, 0.001, 0.0], "in seed std": [5.0, 0.2, 0.0]})
     lfw, pins = " ".join(search_lines(t).split()).split(" Pins: ")
     assert lfw == "LFW: DSH (lr 0.03, alpha 0.1: +0.0500, +5.0 seed std) beat today's choice by more than two seed stds."
     assert pins == "no baseline's own search beats today's choice by more than two seed stds (1 searched)."
@@ -65,7 +65,7 @@ def test_search_lines_by_hand():
 def test_the_comparison_finding_names_the_understated_baselines():
     from dmh.report.findings import _searched
     t = pd.DataFrame({"dataset": ["LFW", "LFW", "Pins"], "method": ["DDH", "CSQ", "DDH"],
-                      "trials": ["9 of 9", "3 of 9", "1 of 9"], "in main seed std": [9.2, 0.5, 1.9]})
+                      "trials": ["9 of 9", "3 of 9", "1 of 9"], "in seed std": [9.2, 0.5, 1.9]})
     assert _searched(t, "LFW") == (
         " The baselines train here with the shared recipe (DSH's and DPSH's lr searched); their own "
         "9-trial search (12 of 18 validation trials landed) beats that on validation by more than "

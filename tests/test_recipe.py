@@ -93,7 +93,7 @@ def test_label_smoothing_is_the_mixed_target_cross_entropy():
 def test_trials_kept_only_beyond_two_seed_stds():
     df = pd.DataFrame({"dataset": ["a"] * 3 + ["b"] * 2,
                        "trial": ["recipe as chosen", "x", "y", "recipe as chosen", "x"],
-                       "change": [0, 0.03, 0.01, 0, -0.02], "in main seed std": [0, 3.0, 1.0, 0, -2.5]})
+                       "change": [0, 0.03, 0.01, 0, -0.02], "in seed std": [0, 3.0, 1.0, 0, -2.5]})
     lines = trial_lines(df)
     assert lines.splitlines()[0] == "a: x (+0.0300, +3.0 seed std) beat the recipe as chosen by more than two seed stds."
     assert lines.splitlines()[1] == "b: no trial beats the recipe as chosen by more than two seed stds."
@@ -103,7 +103,7 @@ def test_the_speed_trial_is_read_as_a_cost():
     from dmh.experiments.configs import SPEED_TRIAL
     df = pd.DataFrame({"dataset": ["a"] * 2 + ["b"] * 2,
                        "trial": ["recipe as chosen", SPEED_TRIAL] * 2,
-                       "change": [0, 0.03, 0, -0.02], "in main seed std": [0, 3.0, 0, -2.5]})
+                       "change": [0, 0.03, 0, -0.02], "in seed std": [0, 3.0, 0, -2.5]})
     a, b = " ".join(trial_lines(df).split()).split(" b: ")
     assert a == ("a: no trial beats the recipe as chosen by more than two seed stds. bfloat16 "
                  "autocast: +0.0300 (+3.0 seed std), no cost beyond two seed stds.")
@@ -112,7 +112,7 @@ def test_the_speed_trial_is_read_as_a_cost():
 
 def test_trials_with_one_main_seed_say_so():
     df = pd.DataFrame({"dataset": "a", "trial": ["recipe as chosen", "x"], "change": [0, 0.01],
-                       "in main seed std": [float("nan")] * 2})
+                       "in seed std": [float("nan")] * 2})
     assert trial_lines(df) == "a: no seed spread to judge by (one main seed); the largest change is x's +0.0100."
 
 
@@ -205,7 +205,7 @@ def test_center_sampler_grid_and_lines_by_hand(monkeypatch):
     ladder = {c.name() for c in C.ladder_configs("pins", p)}
     assert {c.name() for c in cs if c.sampler == "random"} <= ladder
     df = pd.DataFrame({"dataset": ["LFW", "LFW", "Pins"], "method": ["DMH", "CSQ", "DMH"],
-                       "change": [0.03, -0.001, 0.0], "in main seed std": [3.0, -0.2, 0.0]})
+                       "change": [0.03, -0.001, 0.0], "in seed std": [3.0, -0.2, 0.0]})
     lfw, pins = center_sampler_lines(df).split("\n")
     assert lfw == "LFW: P x K batches move DMH +0.0300 (+3.0 seed std) beyond two seed stds."
     assert pins == "Pins: P x K batches move none of DMH beyond two seed stds."

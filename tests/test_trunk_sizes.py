@@ -50,7 +50,7 @@ def test_trunk_lines_by_hand():
                        "trunk": [PAPER_TRUNK, "narrow", "wide", PAPER_TRUNK, "narrow"],
                        "val mAP@all": [0.30, 0.36, 0.25, 0.10, 0.09],
                        "change": [0.0, 0.06, -0.05, 0.0, -0.01],
-                       "in main seed std": [0.0, 6.0, -5.0, 0.0, -1.0],
+                       "in seed std": [0.0, 6.0, -5.0, 0.0, -1.0],
                        "epochs": [40, 112, 21, 10, 28], "x time (bench)": [1.0, 2.5, 0.8, 1.0, 2.4]})
     lfw, pins = " ".join(trunk_lines(df).split()).split(" Pins: ")
     assert lfw.startswith("LFW: narrow is the best of 3 sizes at equal compute, 0.3600 (+0.0600")

@@ -12,7 +12,7 @@ from ..experiments.tuning import candidates, value_of
 from ..methods import label
 from .frames import NAMES
 from .reading import grid_command
-from .recipe import main_seed_std
+from .recipe import study_seed_std
 from .spread import in_seed_std
 
 EDGE = "at its range's end"
@@ -21,13 +21,13 @@ EDGE = "at its range's end"
 def search_table(profile: str | Profile) -> pd.DataFrame:
     """Per dataset and baseline with a search space: trials landed, the best trial's values
     and validation mAP@all, the mAP of today's choice (its validation run at the epoch
-    budget, as the ladder trains it) and the best trial's change from it, also in seed stds
-    of DMH's main runs; which of the best values sit at an end of their searched range (the
+    budget, as the ladder trains it) and the best trial's change from it, also in the
+    study's seed std (`recipe.study_seed_std`); which of the best values sit at an end of their searched range (the
     optimum may lie beyond)."""
     p = get_profile(profile)
     rows = []
     for ds in p.datasets:
-        cmd, std = grid_command(f"search-{ds}", p), main_seed_std(ds, p)
+        cmd, std = grid_command(f"search-{ds}", p), study_seed_std(ds, p)
         for m, space in p.baseline_search.items():
             trials = [c for c in candidates(m, ds, p, space) if p.store.has_run(c)]
             if not trials:
@@ -43,7 +43,7 @@ def search_table(profile: str | Profile) -> pd.DataFrame:
                          "best": ", ".join(f"{k.split('.')[-1]} {value_of(c, k):g}" for k in space),
                          EDGE: ", ".join(edge),
                          "best val mAP@all": best, "today's choice": now, "change": best - now,
-                         "in main seed std": in_seed_std(best - now, std)})
+                         "in seed std": in_seed_std(best - now, std)})
     return pd.DataFrame(rows)
 
 
@@ -52,8 +52,8 @@ def search_lines(table: pd.DataFrame) -> str:
     seed stds (their rows in the book would move), or that none does."""
     out = []
     for ds, g in table.groupby("dataset", sort=False):
-        gain = g[g["in main seed std"] > 2]
-        each = ", ".join(f"{r.method} ({r.best}: {r['change']:+.4f}, {r['in main seed std']:+.1f} seed std)"
+        gain = g[g["in seed std"] > 2]
+        each = ", ".join(f"{r.method} ({r.best}: {r['change']:+.4f}, {r['in seed std']:+.1f} seed std)"
                          for _, r in gain.iterrows())
         edge = g[g[EDGE].fillna("") != ""] if EDGE in g else g.iloc[:0]
         ends = "; ".join(f"{r.method}'s {r[EDGE]}" for _, r in edge.iterrows())

@@ -57,7 +57,7 @@ def _searched(search: pd.DataFrame, ds: str) -> str:
     if not len(search):
         return ""
     mine = search[search.dataset == ds]
-    g = mine[mine["in main seed std"] > 2]
+    g = mine[mine["in seed std"] > 2]
     n = mine.trials.str.split(" of ", expand=True).astype(int).sum()
     landed = f"{n[0]} of {n[1]} validation trials landed"
     if not len(g):

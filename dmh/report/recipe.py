@@ -13,7 +13,7 @@ from ..experiments.profiles import Profile, get_profile
 from ..methods import label
 from .frames import NAMES, machine_of
 from .reading import floors_frame, grid_command, records, split_stored
-from .spread import in_seed_std, spread_words
+from .spread import in_seed_std, largest_std, spread_words
 
 # The plateau rule of the convergence issue: one more doubling of the budget adds under 5%
 # relative validation mAP.
@@ -121,11 +121,11 @@ def pairwise_lines(df: pd.DataFrame) -> str:
 
 def center_sampler_frame(profile: str | Profile) -> pd.DataFrame:
     """The centre-based losses on validation (`centersampler-<ds>`): mAP@all with random and
-    with P x K batches where both landed, the change, in seed stds of DMH's main runs."""
+    with P x K batches where both landed, the change, in the study's seed std."""
     p = get_profile(profile)
     rows = []
     for ds in p.datasets:
-        std, got = main_seed_std(ds, p), {}
+        std, got = study_seed_std(ds, p), {}
         for c in C.center_sampler_configs(ds, p):
             if p.store.has_run(c):
                 got[(c.method, c.sampler)] = p.store.load_run(c, grid_command(f"centersampler-{ds}", p))
@@ -134,7 +134,7 @@ def center_sampler_frame(profile: str | Profile) -> pd.DataFrame:
                 a, b = (got[(m, s)].metrics["map_all"] for s in ("random", "pk4"))
                 rows.append({"dataset": NAMES[ds], "method": label(m), "random batches": a,
                              "P x K batches": b, "change": b - a,
-                             "in main seed std": in_seed_std(b - a, std)})
+                             "in seed std": in_seed_std(b - a, std)})
     return pd.DataFrame(rows)
 
 
@@ -142,8 +142,8 @@ def center_sampler_lines(df: pd.DataFrame) -> str:
     """Per dataset: the centre-based methods P x K batches help or hurt beyond two seed stds."""
     out = []
     for ds, g in df.groupby("dataset", sort=False):
-        moved = [f"{r.method} {r.change:+.4f} ({r['in main seed std']:+.1f} seed std)"
-                 for _, r in g.iterrows() if abs(r["in main seed std"]) > 2]
+        moved = [f"{r.method} {r.change:+.4f} ({r['in seed std']:+.1f} seed std)"
+                 for _, r in g.iterrows() if abs(r["in seed std"]) > 2]
         out.append(f"{ds}: P x K batches move " + (", ".join(moved) if moved else "none of "
                    + ", ".join(g.method)) + " beyond two seed stds.")
     return "\n".join(textwrap.fill(s, 90) for s in out)
@@ -151,28 +151,31 @@ def center_sampler_lines(df: pd.DataFrame) -> str:
 
 def trial_frame(profile: str | Profile) -> pd.DataFrame:
     """DMH's recipe trials on validation that landed: mAP@all, its change from the recipe as
-    chosen, and that change in units of the seed std of DMH's main runs at the longest code
-    (test queries, the only seed spread there is; NaN with one seed)."""
+    chosen, and that change in units of the study's seed std (`study_seed_std`; NaN with
+    one seed)."""
     p = get_profile(profile)
     rows = []
     for ds in p.datasets:
-        std = main_seed_std(ds, p)
+        std = study_seed_std(ds, p)
         got = {name: p.store.load_run(c, grid_command(f"trials-{ds}", p))
                for name, c in C.trial_configs(ds, p).items() if p.store.has_run(c)}
         base = got.get("recipe as chosen")
         for name, r in got.items():
             diff = r.metrics["map_all"] - base.metrics["map_all"] if base else float("nan")
             rows.append({"dataset": NAMES[ds], "trial": name, "val mAP@all": r.metrics["map_all"],
-                         "change": diff, "in main seed std": in_seed_std(diff, std),
+                         "change": diff, "in seed std": in_seed_std(diff, std),
                          "train_s": r.train_s})
     return pd.DataFrame(rows)
 
 
-def main_seed_std(dataset: str, p: Profile) -> float:
-    """The sample std of DMH's main runs at the longest code on test (NaN under 2 seeds): the
-    unit the study's single-seed changes are read in."""
+def study_seed_std(dataset: str, p: Profile) -> float:
+    """The unit the study's single-seed changes are read in: the larger of DMH's seed stds on
+    test (its main runs at the longest code) and on validation (the precision grid's float32
+    runs: the chosen config at every seed); NaN when neither has two seeds."""
     main = [c for c in C.main_configs(dataset, p) if c.bits == p.longest and p.store.has_run(c)]
-    return pd.Series([r.metrics["map_all"] for r in records(f"main-{dataset}", p, main)]).std()
+    val = [c for c in C.precision_configs(dataset, p) if c.precision == "fp32" and p.store.has_run(c)]
+    return largest_std(*(pd.Series([r.metrics["map_all"] for r in records(f"{grid}-{dataset}", p, cs)]).std()
+                         for grid, cs in (("main", main), ("precision", val))))
 
 
 def trial_lines(df: pd.DataFrame) -> str:
@@ -180,21 +183,21 @@ def trial_lines(df: pd.DataFrame) -> str:
     (what validation supports keeping), or that none did."""
     out = []
     for ds, g in df.groupby("dataset", sort=False):
-        if g["in main seed std"].isna().all():
+        if g["in seed std"].isna().all():
             best = g.loc[g.change.idxmax()]
             out.append(f"{ds}: no seed spread to judge by (one main seed); the largest change is "
                        f"{best.trial}'s {best.change:+.4f}.")
             continue
-        keep = g[(g["in main seed std"] > 2) & (g.trial != C.SPEED_TRIAL)]
-        each = ", ".join(f"{r.trial} ({r.change:+.4f}, {r['in main seed std']:+.1f} seed std)"
+        keep = g[(g["in seed std"] > 2) & (g.trial != C.SPEED_TRIAL)]
+        each = ", ".join(f"{r.trial} ({r.change:+.4f}, {r['in seed std']:+.1f} seed std)"
                          for _, r in keep.iterrows())
         line = (f"{ds}: {each} beat the recipe as chosen by more than two seed stds." if len(keep) else
                 f"{ds}: no trial beats the recipe as chosen by more than two seed stds.")
         speed = g[g.trial == C.SPEED_TRIAL]
         if len(speed):  # a trial of speed: does it cost mAP?
             r = speed.iloc[0]
-            line += (f" {C.SPEED_TRIAL}: {r.change:+.4f} ({r['in main seed std']:+.1f} seed std), "
-                     + ("a cost beyond two seed stds." if r["in main seed std"] < -2 else
+            line += (f" {C.SPEED_TRIAL}: {r.change:+.4f} ({r['in seed std']:+.1f} seed std), "
+                     + ("a cost beyond two seed stds." if r["in seed std"] < -2 else
                         "no cost beyond two seed stds."))
         out.append(line)
     return "\n".join(textwrap.fill(s, 90) for s in out)

@@ -10,7 +10,7 @@ from ..experiments.profiles import Profile, get_profile
 from ..experiments.trunk_sizes import TRUNK_SIZES, train_mflops, trunk_configs, trunk_size_name
 from .frames import NAMES
 from .reading import grid_command
-from .recipe import main_seed_std
+from .recipe import study_seed_std
 from .spread import in_seed_std
 
 PAPER_TRUNK = next(iter(TRUNK_SIZES))
@@ -21,14 +21,14 @@ def trunk_frame(profile: str | Profile) -> pd.DataFrame:
     per image, epochs, compute relative to the paper trunk's run, its time relative to the
     paper trunk's by the one-sitting benchmark (`equal_flops_time`; the records' seconds swing
     with how busy the machine was), validation mAP@all (codes and float outputs), and its change from the paper trunk's in
-    units of DMH's main seed std."""
+    units of the study's seed std (`recipe.study_seed_std`)."""
     p = get_profile(profile)
     rows = []
     for ds in p.datasets:
         made_by = grid_command(f"trunk-{ds}", p)
         got = [(c, p.store.load_run(c, made_by)) for c in trunk_configs(ds, p) if p.store.has_run(c)]
         base = next((r for c, r in got if trunk_size_name(c) == PAPER_TRUNK), None)
-        std, timing = main_seed_std(ds, p), equal_flops_time(p)
+        std, timing = study_seed_std(ds, p), equal_flops_time(p)
         for c, r in got:
             diff = r.metrics["map_all"] - base.metrics["map_all"] if base else float("nan")
             rows.append({"dataset": NAMES[ds], "trunk": trunk_size_name(c),
@@ -40,7 +40,7 @@ def trunk_frame(profile: str | Profile) -> pd.DataFrame:
                          "train_s": r.train_s,
                          "val mAP@all": r.metrics["map_all"],
                          "float val mAP@all": r.metrics["map_all_float"], "change": diff,
-                         "in main seed std": in_seed_std(diff, std)})
+                         "in seed std": in_seed_std(diff, std)})
     return pd.DataFrame(rows)
 
 
@@ -67,7 +67,7 @@ def trunk_lines(df: pd.DataFrame) -> str:
             out.append(f"{ds}: the paper trunk ({PAPER_TRUNK}) is the best of {len(g)} sizes at "
                        f"its compute ({best['val mAP@all']:.4f}).")
             continue
-        ratio = best["in main seed std"]
+        ratio = best["in seed std"]
         verdict = ("no seed spread to judge by" if ratio != ratio else
                    f"{ratio:+.1f} seed std: " + ("beyond" if ratio > 2 else "within") + " two seed stds")
         out.append(f"{ds}: {best.trunk} is the best of {len(g)} sizes at equal compute, "
