@@ -1,7 +1,7 @@
 """The datasets dmh knows by name, and `load_dataset` for a name, a folder or a DDH pickle."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -96,6 +96,5 @@ def with_tighter_crops(*parts: FaceSet, fraction: float = TIGHT_FRACTION) -> tup
             t = load_dataset(fs.name, size=key[2], channels=key[1], crop_fraction=fraction)
             full[key] = t, {k: i for i, k in enumerate(t.keys)}
         t, row = full[key]
-        out.append(FaceSet(t.images[[row[k] for k in fs.keys]], fs.labels, fs.identities, fs.keys,
-                           fs.checksum, fs.name, fs.skipped))
+        out.append(replace(fs, images=t.images[[row[k] for k in fs.keys]]))
     return tuple(out)

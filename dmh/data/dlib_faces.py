@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
@@ -167,8 +167,7 @@ def with_aligned_faces(*parts: FaceSet) -> tuple[FaceSet, ...]:
             faces = dataset_faces(fs.name)
             aligned[key] = faces, aligned_images(faces, fs.images.shape[-1])
         faces, images = aligned[key]
-        out.append(FaceSet(images[faces.rows(fs.keys)], fs.labels, fs.identities, fs.keys,
-                           fs.checksum, fs.name, fs.skipped))
+        out.append(replace(fs, images=images[faces.rows(fs.keys)]))
     return tuple(out)
 
 

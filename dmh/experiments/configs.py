@@ -25,11 +25,15 @@ def method_config(method: str, dataset: str, p: Profile, **kw) -> TrainConfig:
     return base_config(dataset, p, **({} if method == "dmh" else {"method": method}), **(hp | kw))
 
 
+def times_epochs(c: TrainConfig, f: float) -> TrainConfig:
+    """`c` at `f` times its epochs (at least one), a complete cosine schedule of its own."""
+    return c if f == 1 else replace(c, epochs=max(1, int(c.epochs * f)))
+
+
 def at_budget(c: TrainConfig, p: Profile) -> TrainConfig:
     """`c` at the profile's result budget: its epochs times `p.budget` of the dataset it
     trains on (unchanged where the profile has none)."""
-    f = p.budget.get(c.dataset, 1)
-    return c if f == 1 else replace(c, epochs=max(1, int(c.epochs * f)))
+    return times_epochs(c, p.budget.get(c.dataset, 1))
 
 
 def seeds_at(p: Profile, bits: int) -> tuple[int, ...]:
@@ -81,8 +85,7 @@ def budget_configs(dataset: str, p: Profile) -> list[TrainConfig]:
     """The chosen config on validation at each of the profile's multiples of the epoch budget
     (each run its own cosine schedule, so every point is a finished run)."""
     base = method_config("dmh", dataset, p, bits=p.longest, eval_split="val")
-    return [replace(base, epochs=max(1, int(base.epochs * f)))
-            for f in p.budget_factors + p.longer_dmh_factors]
+    return [times_epochs(base, f) for f in p.budget_factors + p.longer_dmh_factors]
 
 
 def study_nets(dataset: str, p: Profile) -> list[TrainConfig]:
@@ -97,15 +100,14 @@ def ladder_configs(dataset: str, p: Profile) -> list[TrainConfig]:
     """`study_nets` at each multiple of the epoch budget: where each plateaus. Ordered by
     multiple, so every method's short runs land before anyone's long ones; DMH's own ladder
     is the budget grid's (the same configs, cached; it goes further)."""
-    return [replace(c, epochs=max(1, int(c.epochs * f))) for f in p.budget_factors
-            for c in study_nets(dataset, p)]
+    return [times_epochs(c, f) for f in p.budget_factors for c in study_nets(dataset, p)]
 
 
 def plateau_configs(dataset: str, p: Profile) -> list[TrainConfig]:
     """`study_nets` at the result budget and at twice it, on validation: each one's evidence
     that its results are at its plateau (the doubling adds under 5%). Budget first."""
     f = p.budget.get(dataset, 1)
-    return [replace(c, epochs=max(1, int(c.epochs * g))) for g in (f, 2 * f) for c in study_nets(dataset, p)]
+    return [times_epochs(c, g) for g in (f, 2 * f) for c in study_nets(dataset, p)]
 
 
 SPEED_TRIAL = "bfloat16 autocast"  # a trial of speed: kept if it costs no mAP

@@ -22,8 +22,8 @@ def search_table(profile: str | Profile) -> pd.DataFrame:
     """Per dataset and baseline with a search space: trials landed, the best trial's values
     and validation mAP@all, the mAP of today's choice (its validation run at the epoch
     budget, as the ladder trains it) and the best trial's change from it, also in the
-    study's seed std (`recipe.study_seed_std`); which of the best values sit at an end of their searched range (the
-    optimum may lie beyond)."""
+    study's seed std (`recipe.study_seed_std`); which of the best values sit at an end of
+    their searched range (the optimum may lie beyond)."""
     p = get_profile(profile)
     rows = []
     for ds in p.datasets:

@@ -102,10 +102,12 @@ def grid_estimates(names: list[str], p, times: float = 1.0) -> list[dict]:
         if times != 1:
             configs = [replace(c, epochs=max(1, round(c.epochs * times))) for c in configs]
         unique = list({c.name(): c for c in configs}.values())
-        todo = [c for c in unique if c.name() not in seen and not p.store.has_run(c)]
+        stored = {c.name() for c in unique if p.store.has_run(c)}
+        skip = seen | stored
+        todo = [c for c in unique if c.name() not in skip]
         seen |= {c.name() for c in unique}
         s, unknown = estimate_seconds(todo, p.store)
-        rows.append({"grid": name, "runs": len(unique), "stored": sum(map(p.store.has_run, unique)),
+        rows.append({"grid": name, "runs": len(unique), "stored": len(stored),
                      "to train": len(todo), "cpu_s": s,
                      "unknown": unknown, "needs_tune": needs_tune})
     return rows

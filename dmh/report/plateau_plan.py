@@ -23,18 +23,17 @@ CUT_ON_CPU = ("open", "cross")
 def budget_lines(profile="paper") -> str:
     """Per dataset: the plateau profile's budget and DMH's validation ladder around it (the
     doubling into it and the one past it, where trained)."""
-    df, out = budget_frame(profile), []
+    df, one_x, out = budget_frame(profile), get_profile(profile).epochs, []
     for ds, f in PLATEAU_BUDGET.items():
         g = df[df["dataset"] == NAMES[ds]].set_index("x budget")
-        epochs = get_profile(profile).epochs[ds] * f
-        said = [f"{NAMES[ds]}: {f}x ({epochs} epochs)"]
+        said = [f"{NAMES[ds]}: {f}x ({one_x[ds] * f} epochs)"]
         for x, what in ((f, "the doubling into it"), (2 * f, "the doubling past it")):
             if x in g.index and pd.notna(g.loc[x, "gain over half"]):
                 gain = g.loc[x, "gain over half"]
                 said.append(f"{what} added {gain_words(gain)} validation mAP"
                             + (" (under 5%: at the plateau)" if x == 2 * f and gain < PLATEAU_GAIN else ""))
             else:
-                said.append(f"{what} ({int(get_profile(profile).epochs[ds] * x)} epochs) is not trained yet")
+                said.append(f"{what} ({one_x[ds] * x} epochs) is not trained yet")
         out.append(said[0] + ": " + "; ".join(said[1:]) + ".")
     return "\n".join(textwrap.fill(s, 90) for s in out)
 

@@ -125,10 +125,8 @@ def center_sampler_frame(profile: str | Profile) -> pd.DataFrame:
     p = get_profile(profile)
     rows = []
     for ds in p.datasets:
-        std, got = study_seed_std(ds, p), {}
-        for c in C.center_sampler_configs(ds, p):
-            if p.store.has_run(c):
-                got[(c.method, c.sampler)] = p.store.load_run(c, grid_command(f"centersampler-{ds}", p))
+        name, std = f"centersampler-{ds}", study_seed_std(ds, p)
+        got = {(r.config.method, r.config.sampler): r for r in records(name, p, split_stored(name, p)[0])}
         for m in C.CENTER_METHODS:
             if (m, "random") in got and (m, "pk4") in got:
                 a, b = (got[(m, s)].metrics["map_all"] for s in ("random", "pk4"))
@@ -173,7 +171,7 @@ def study_seed_std(dataset: str, p: Profile) -> float:
     test (its main runs at the longest code) and on validation (the precision grid's float32
     runs: the chosen config at every seed); NaN when neither has two seeds."""
     main = [c for c in C.main_configs(dataset, p) if c.bits == p.longest and p.store.has_run(c)]
-    val = [c for c in C.precision_configs(dataset, p) if c.precision == "fp32" and p.store.has_run(c)]
+    val = [c for c in split_stored(f"precision-{dataset}", p)[0] if c.precision == "fp32"]
     return largest_std(*(pd.Series([r.metrics["map_all"] for r in records(f"{grid}-{dataset}", p, cs)]).std()
                          for grid, cs in (("main", main), ("precision", val))))
 
@@ -210,8 +208,8 @@ def precision_frame(profile: str | Profile) -> pd.DataFrame:
     p = get_profile(profile)
     rows = []
     for ds in p.datasets:
-        got = [r for r in records(f"precision-{ds}", p, [c for c in C.precision_configs(ds, p)
-                                                         if p.store.has_run(c)])]
+        name = f"precision-{ds}"
+        got = records(name, p, split_stored(name, p)[0])
         by = {x: pd.Series([r.metrics["map_all"] for r in got if r.config.precision == x])
               for x in ("fp32", "bf16")}
         diff = by["bf16"].mean() - by["fp32"].mean()

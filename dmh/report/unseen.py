@@ -248,8 +248,8 @@ def input_table(profile: str | Profile) -> pd.DataFrame:
     p = get_profile(profile)
     rows = []
     for ds in p.datasets:
-        landed = [c for c in C.input_configs(ds, p) if p.store.has_run(c)]
-        got = {r.config.face_crop: r.metrics["map_all"] for r in records(f"input-{ds}", p, landed)}
+        name = f"input-{ds}"
+        got = {r.config.face_crop: r.metrics["map_all"] for r in records(name, p, split_stored(name, p)[0])}
         row = {"dataset": ds} | {f"{name} (val mAP)": got.get(k, np.nan) for k, name in CROPS.items()}
         for k in ("tight", "aligned"):
             row[f"{CROPS[k]} - fixed"] = got.get(k, np.nan) - got.get("box", np.nan)
