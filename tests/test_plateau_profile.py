@@ -21,16 +21,23 @@ def test_result_grids_train_at_the_budget_study_grids_at_1x(monkeypatch):
         for kind in ("main", "sensitivity", "ablation", "comparison", "examples"):
             mine = GRIDS[kind].items(ds, p)
             assert mine and {c.epochs for c in mine} == {one * f}, kind
-            # the same runs as the paper profile's, but for the epochs
-            assert [replace(c, epochs=one) for c in mine] == GRIDS[kind].items(ds, paper), kind
+            assert {c.precision for c in mine} == {"bf16"}, kind
+            # the same runs as the paper profile's, but for the epochs and the precision
+            assert [replace(c, epochs=one, precision="fp32") for c in mine] == \
+                GRIDS[kind].items(ds, paper), kind
         for kind in ("open", "cross"):
             for c in GRIDS[kind].items(ds, p):
                 assert c.epochs == paper.epochs[c.dataset] * PLATEAU_BUDGET[c.dataset]
         for kind in ("tune", "search", "trials", "input", "sampler", "published"):
             assert {c.epochs for c in GRIDS[kind].items(ds, p)} == {one}, kind
+            assert kind == "trials" or {c.precision for c in GRIDS[kind].items(ds, p)} == {"fp32"}, kind
         assert GRIDS["ladder"].items(ds, p) == GRIDS["ladder"].items(ds, paper)
         trunks = {s.trunk.epochs for s in GRIDS["shallow"].items(ds, p) if s.trunk is not None}
         assert trunks == {one * f}
+        # the headline cells first: the longest code, every seed, before any shorter code
+        main = GRIDS["main"].items(ds, p)
+        assert [(c.bits, c.seed) for c in main[:4]] == [(48, 0), (48, 1), (48, 2), (36, 0)]
+        assert {c.bits for c in GRIDS["comparison"].items(ds, p)[:21]} == {48}
 
 
 def test_plateau_grid_is_every_net_at_the_budget_and_twice_it(monkeypatch):
@@ -40,7 +47,7 @@ def test_plateau_grid_is_every_net_at_the_budget_and_twice_it(monkeypatch):
     cs = C.plateau_configs("lfw", p)
     assert len(nets) == 12 and len(cs) == 24  # 7 methods + 5 one-change variants of DMH
     assert [c.epochs for c in cs] == [640] * 12 + [1280] * 12
-    assert {c.eval_split for c in cs} == {"val"}
+    assert {c.eval_split for c in cs} == {"val"} and {c.precision for c in cs} == {"bf16"}
     # at the paper profile's 1x budget it is the ladder's 1x and 2x rungs (cached runs)
     ladder = {c.name() for c in C.ladder_configs("lfw", paper)}
     assert {c.name() for c in C.plateau_configs("lfw", paper)} <= ladder

@@ -126,3 +126,18 @@ def test_estimate_seconds_by_hand(tmp_path):
     small = TrainConfig(dataset="d", epochs=20, model_kwargs={"growth_rate": 8})
     s, _ = estimate_seconds([small], store)
     assert abs((s - 10.0) / 5400.0 - 13.17 / 36.75) < 0.001
+
+
+def test_estimate_seconds_by_precision(tmp_path):
+    from dmh.report.cost import estimate_seconds
+    store = Store(tmp_path)
+    cpu = {"torch_threads": 1, "device": "cpu"}
+    # DMH on d: fp32 1.0 s an image-epoch (3600 / 3600), bf16 0.5; DSH fp32 only, 0.8
+    for cfg, train_s in [(TrainConfig(dataset="d", epochs=10), 3600.0),
+                         (TrainConfig(dataset="d", epochs=10, precision="bf16"), 1800.0),
+                         (TrainConfig(dataset="d", epochs=10, method="dsh"), 2880.0)]:
+        store.save_run(run_record(cfg, train_s=train_s, eval_s=0.0, hardware=cpu))
+    at = lambda **kw: estimate_seconds([TrainConfig(dataset="d", epochs=1, **kw)], store)  # noqa: E731
+    assert at() == (360.0, 0) and at(precision="bf16") == (180.0, 0)
+    # DSH in bf16 has no record: its fp32 rate x DMH's bf16 / fp32 ratio = 0.8 x 0.5 x 360
+    assert at(method="dsh") == (288.0, 0) and at(method="dsh", precision="bf16") == (144.0, 0)

@@ -31,9 +31,15 @@ def times_epochs(c: TrainConfig, f: float) -> TrainConfig:
 
 
 def at_budget(c: TrainConfig, p: Profile) -> TrainConfig:
-    """`c` at the profile's result budget: its epochs times `p.budget` of the dataset it
-    trains on (unchanged where the profile has none)."""
-    return times_epochs(c, p.budget.get(c.dataset, 1))
+    """`c` as the profile's result runs train: its epochs times `p.budget` of the dataset it
+    trains on (unchanged where the profile has none), in the profile's precision."""
+    return replace(times_epochs(c, p.budget.get(c.dataset, 1)), precision=p.precision)
+
+
+def headline_first(p: Profile) -> list[int]:
+    """The profile's code lengths, longest (the headline's) first: a grid cut off by its
+    time has landed the cells the verdicts rest on."""
+    return sorted(p.bits, reverse=True)
 
 
 def seeds_at(p: Profile, bits: int) -> tuple[int, ...]:
@@ -54,7 +60,9 @@ def search_configs(dataset: str, p: Profile) -> list[TrainConfig]:
 
 
 def main_configs(dataset: str, p: Profile) -> list[TrainConfig]:
-    return [at_budget(method_config("dmh", dataset, p, bits=k, seed=s), p) for k in p.bits for s in p.seeds]
+    """DMH at every code length and seed, the longest code first."""
+    return [at_budget(method_config("dmh", dataset, p, bits=k, seed=s), p)
+            for k in headline_first(p) for s in p.seeds]
 
 
 def sensitivity_configs(dataset: str, p: Profile) -> list[TrainConfig]:
@@ -105,9 +113,11 @@ def ladder_configs(dataset: str, p: Profile) -> list[TrainConfig]:
 
 def plateau_configs(dataset: str, p: Profile) -> list[TrainConfig]:
     """`study_nets` at the result budget and at twice it, on validation: each one's evidence
-    that its results are at its plateau (the doubling adds under 5%). Budget first."""
+    that its results are at its plateau (the doubling adds under 5%), in the result runs'
+    precision. Budget first."""
     f = p.budget.get(dataset, 1)
-    return [times_epochs(c, g) for g in (f, 2 * f) for c in study_nets(dataset, p)]
+    return [times_epochs(replace(c, precision=p.precision), g) for g in (f, 2 * f)
+            for c in study_nets(dataset, p)]
 
 
 SPEED_TRIAL = "bfloat16 autocast"  # a trial of speed: kept if it costs no mAP
@@ -151,10 +161,10 @@ def published_configs(dataset: str, p: Profile) -> list[TrainConfig]:
 
 
 def comparison_configs(dataset: str, p: Profile) -> list[TrainConfig]:
-    """Every registered method at every length (all seeds at the longest), ordered by method,
-    then code length, then seed; DMH's are its main runs."""
+    """Every registered method at every length (all seeds at the longest), ordered by code
+    length (the longest first), then seed, then method; DMH's are its main runs."""
     return [at_budget(method_config(m, dataset, p, bits=k, seed=s), p)
-            for m in METHODS for k in p.bits for s in seeds_at(p, k)]
+            for k in headline_first(p) for s in seeds_at(p, k) for m in METHODS]
 
 
 def input_configs(dataset: str, p: Profile) -> list[TrainConfig]:

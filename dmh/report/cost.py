@@ -45,9 +45,9 @@ def grid_cost_line(store: Store | None = None) -> str:
 
 
 def training_rates(store: Store | None = None) -> tuple[dict, dict, dict]:
-    """From the CPU records: one thread's seconds per training image by (dataset, method) for
-    the paper trunk (mean over runs, as busy as the machine was), training images by (dataset,
-    eval split, protocol), mean evaluation seconds by dataset."""
+    """From the CPU records: one thread's seconds per training image by (dataset, method,
+    precision) for the paper trunk (mean over runs, as busy as the machine was), training
+    images by (dataset, eval split, protocol), mean evaluation seconds by dataset."""
     per_image, n_train, evals = defaultdict(list), {}, defaultdict(list)
     for rec in _records(store or paper_store()):
         hw, c = rec.hardware, rec.config
@@ -57,7 +57,7 @@ def training_rates(store: Store | None = None) -> tuple[dict, dict, dict]:
         n_train[(c.dataset, c.eval_split, c.protocol)] = rec.split["n_train"]
         evals[c.dataset].append(rec.eval_s * threads)
         if not c.model_kwargs:
-            per_image[(c.dataset, c.method)].append(rec.train_s * threads / (rec.epochs * rec.split["n_train"]))
+            per_image[(c.dataset, c.method, c.precision)].append(rec.train_s * threads / (rec.epochs * rec.split["n_train"]))
     mean = lambda xs: sum(xs) / len(xs)  # noqa: E731
     return ({k: mean(v) for k, v in per_image.items()}, n_train, {k: mean(v) for k, v in evals.items()})
 
@@ -66,13 +66,14 @@ def estimate_seconds(configs, store: Store | None = None) -> tuple[float, int]:
     """(one thread's seconds to train and score `configs` at the CPU records' mean rates,
     how many had no rate to go by: a method or protocol never run on a CPU). A DMH trunk of
     another size is scaled by its training FLOPs; a method without records of its own on the
-    dataset goes at DMH's rate there."""
+    dataset goes at DMH's rate there; one without records in its precision at its fp32 rate
+    times DMH's measured bf16 / fp32 ratio on the dataset."""
     from ..experiments.trunk_sizes import train_mflops
 
     rate, n_train, evals = training_rates(store)
     total, unknown = 0.0, 0
     for c in configs:
-        r = rate.get((c.dataset, c.method)) or rate.get((c.dataset, "dmh"))
+        r = _rate(rate, c)
         n = n_train.get((c.dataset, c.eval_split, c.protocol))
         if r is None or n is None:
             unknown += 1
@@ -80,6 +81,17 @@ def estimate_seconds(configs, store: Store | None = None) -> tuple[float, int]:
         scale = train_mflops(c) / train_mflops(replace(c, model_kwargs={})) if c.model_kwargs else 1.0
         total += c.epochs * n * r * scale + evals.get(c.dataset, 0.0)
     return total, unknown
+
+
+def _rate(rate: dict, c) -> float | None:
+    """One thread's seconds per training image for config `c` (see `estimate_seconds`)."""
+    def at(method: str, precision: str) -> float | None:
+        return rate.get((c.dataset, method, precision))
+    fp32 = at(c.method, "fp32") or at("dmh", "fp32")
+    if c.precision == "fp32" or at(c.method, c.precision):
+        return at(c.method, c.precision) or fp32
+    dmh_fp32, dmh_own = at("dmh", "fp32"), at("dmh", c.precision)
+    return fp32 * dmh_own / dmh_fp32 if fp32 and dmh_own and dmh_fp32 else None
 
 
 def grid_estimates(names: list[str], p, times: float = 1.0) -> list[dict]:
