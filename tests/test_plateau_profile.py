@@ -36,7 +36,9 @@ def test_result_grids_train_at_the_budget_study_grids_at_1x(monkeypatch):
         assert trunks == {one * f}
         # the headline cells first: the longest code, every seed, before any shorter code
         main = GRIDS["main"].items(ds, p)
-        assert [(c.bits, c.seed) for c in main[:4]] == [(48, 0), (48, 1), (48, 2), (36, 0)]
+        assert [(c.bits, c.seed) for c in main[:7]] == [(48, 0), (48, 1), (48, 2), (36, 0),
+                                                         (24, 0), (12, 0), (36, 1)]
+        assert len({c.name() for c in main}) == len(main) == 12
         assert {c.bits for c in GRIDS["comparison"].items(ds, p)[:21]} == {48}
 
 

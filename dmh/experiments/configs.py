@@ -60,9 +60,12 @@ def search_configs(dataset: str, p: Profile) -> list[TrainConfig]:
 
 
 def main_configs(dataset: str, p: Profile) -> list[TrainConfig]:
-    """DMH at every code length and seed, the longest code first."""
-    return [at_budget(method_config("dmh", dataset, p, bits=k, seed=s), p)
-            for k in headline_first(p) for s in p.seeds]
+    """DMH at every code length and seed, in the order of the cells a CPU keeps (issue 10):
+    every seed at the longest code, then the first seed at each shorter code (longest
+    first), then the other seeds there."""
+    cells = [(k, s) for k in headline_first(p) for s in seeds_at(p, k)]
+    cells += [(k, s) for k in headline_first(p) for s in p.seeds if (k, s) not in cells]
+    return [at_budget(method_config("dmh", dataset, p, bits=k, seed=s), p) for k, s in cells]
 
 
 def sensitivity_configs(dataset: str, p: Profile) -> list[TrainConfig]:

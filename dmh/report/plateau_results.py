@@ -1,0 +1,78 @@
+"""DMH's results at the plateau budget as far as profile `plateau`'s main grid has landed
+(issue 10). A chapter at the 1x budget shows them in a section of their own, each cell beside
+the same cell at 1x: never inside a 1x table, so no table mixes budgets. Reads records only:
+the book never trains these (a CPU takes sittings; see the recipe chapter's plan)."""
+from __future__ import annotations
+
+import pandas as pd
+
+from ..experiments.profiles import Profile, get_profile
+from . import frames as F
+from .cost import estimate_seconds
+from .reading import grid_command, split_stored
+
+# The issue's goal for DMH at the longest code (closed protocol, test queries, 3 seeds).
+GOAL_MAP = {"lfw": 0.70, "pins": 0.50}
+GOAL_P_AT_10 = {"pins": 0.60}
+GOAL_FLOAT_GAP = 0.03  # binary codes within 3 points of the same model's float outputs
+
+
+def plateau_of(profile: str | Profile) -> Profile | None:
+    """The profile whose result grids are `profile`'s at the plateau budget: `plateau` for
+    `paper`, none for the others (the quick profile has no plateau runs)."""
+    return get_profile("plateau") if get_profile(profile).name == "paper" else None
+
+
+def _cells(df: pd.DataFrame, value: str) -> pd.DataFrame:
+    return F.mean_std(df, ["dataset", "bits"], value).set_index(["dataset", "bits"])
+
+
+def main_at_plateau(profile: str | Profile) -> pd.DataFrame:
+    """Per dataset and code length with a landed plateau run: its epochs and precision, the
+    seeds landed, test mAP@all (mean ± std) beside the 1x main runs', the binary - float gap
+    and precision@10 (means over the landed seeds). Empty where none landed."""
+    p, q = get_profile(profile), plateau_of(profile)
+    if q is None:
+        return pd.DataFrame()
+    rows = []
+    for ds in q.datasets:
+        landed, _ = split_stored(f"main-{ds}", q)
+        if not landed:
+            continue
+        at = F.records_frame([q.store.load_run(c) for c in landed])
+        at["precision"] = [c.precision for c in landed]
+        one = [p.store.load_run(c) for c in split_stored(f"main-{ds}", p)[0]]
+        mine = _cells(at, "map_all")
+        before = _cells(F.records_frame(one), "map_all") if one else pd.DataFrame()
+        means = at.groupby(["dataset", "bits"])[["map_all", "map_all_float", "p_at_10"]].mean()
+        for key in mine.index:
+            first = at[(at.dataset == key[0]) & (at.bits == key[1])].iloc[0]
+            rows.append({"dataset": F.NAMES.get(ds, ds), "bits": key[1], "epochs": int(first.epochs),
+                         "precision": first.precision, "seeds": int(mine.loc[key, "seeds"]),
+                         "test mAP@all": mine.loc[key, "map_all"],
+                         "at 1x": before.loc[key, "map_all"] if key in before.index else "",
+                         "binary - float": means.loc[key, "map_all"] - means.loc[key, "map_all_float"],
+                         "P@10": means.loc[key, "p_at_10"]})
+    return pd.DataFrame(rows)
+
+
+def main_plateau_lines(profile: str | Profile) -> str:
+    """Per dataset: how many of the plateau main grid's runs landed, the command that trains
+    the rest and its CPU hours at the CPU records' rates; then the issue's goal."""
+    q = plateau_of(profile)
+    if q is None:
+        return f"The {get_profile(profile).name} profile has no plateau runs (profile `paper` does)."
+    budgets = ", ".join(f"{F.NAMES.get(d, d)} {f}x ({q.epochs[d] * f} epochs)" for d, f in q.budget.items())
+    out = [f"Profile `{q.name}`: {budgets}, {q.precision}; test queries, seeds {list(q.seeds)}."]
+    for ds in q.datasets:
+        landed, left = split_stored(f"main-{ds}", q)
+        s, unknown = estimate_seconds(left, q.store)
+        hours = f", about {s / 3600:.1f} CPU hours" if not unknown else ""
+        rest = f"; the rest: `{grid_command(f'main-{ds}', q)}`{hours}" if left else ""
+        out.append(f"{F.NAMES.get(ds, ds)}: {len(landed)} of {len(landed) + len(left)} runs "
+                   f"landed{rest}.")
+    goals = ", ".join(f"{F.NAMES[d]} >= {v:.2f}" for d, v in GOAL_MAP.items())
+    p10 = ", ".join(f"{F.NAMES[d]} precision@10 >= {v:.2f}" for d, v in GOAL_P_AT_10.items())
+    out.append(f"The issue's goal at {q.longest} bits: mAP@all {goals}; {p10}; binary codes "
+               f"within {GOAL_FLOAT_GAP * 100:.0f} points of the float outputs.")
+    return "\n".join(out)

@@ -1,0 +1,45 @@
+"""The plateau main results section: landed cells beside the same cells at 1x, by hand."""
+from dataclasses import replace
+
+import pytest
+
+from conftest import run_record
+from dmh.experiments import configs as C
+from dmh.experiments.profiles import PROFILES
+from dmh.report import plateau_results as PR
+
+
+def _metrics(m: float, f: float, p10: float) -> dict:
+    return {"map_all": m, "map_all_stable": m, "map_all_float": f, "p_at_r2": 0.0,
+            "precision_at_k": {"10": p10}}
+
+
+def test_landed_cells_beside_1x(tmp_path, monkeypatch):
+    monkeypatch.setenv("DMH_RUNS", str(tmp_path))
+    monkeypatch.setattr(C, "hyperparameters", lambda m, ds, prof: {})
+    one = replace(PROFILES["quick"], seeds=(0, 1))
+    at = replace(one, name="quick-plateau", budget={"lfw": 4}, precision="bf16")
+    monkeypatch.setattr(PR, "get_profile", lambda p: p)
+    monkeypatch.setattr(PR, "plateau_of", lambda p: at)
+    assert PR.main_at_plateau(one).empty
+    lines = PR.main_plateau_lines(one).splitlines()
+    assert lines[:2] == ["Profile `quick-plateau`: LFW 4x (8 epochs), bf16; test queries, seeds [0, 1].",
+                         "LFW: 0 of 4 runs landed; the rest: `dmh grid main-lfw --profile quick-plateau`."]
+    mains = C.main_configs("lfw", at)
+    assert [(c.bits, c.seed, c.epochs, c.precision) for c in mains] == \
+        [(48, 0, 8, "bf16"), (48, 1, 8, "bf16"), (12, 0, 8, "bf16"), (12, 1, 8, "bf16")]
+    for c, (m, f, p10) in zip(mains[:2], [(0.6, 0.7, 0.5), (0.4, 0.5, 0.3)]):
+        at.store.save_run(run_record(c, metrics=_metrics(m, f, p10)))
+    for c, m in zip(C.main_configs("lfw", one), (0.2, 0.3, 0.1, 0.1)):
+        one.store.save_run(run_record(c, metrics=_metrics(m, m, 0.0)))
+    t = PR.main_at_plateau(one)
+    assert t.to_dict("records") == [
+        {"dataset": "LFW", "bits": 48, "epochs": 8, "precision": "bf16", "seeds": 2,
+         "test mAP@all": "0.5000 ± 0.1414", "at 1x": "0.2500 ± 0.0707",
+         "binary - float": pytest.approx(-0.1), "P@10": pytest.approx(0.4)}]
+    assert PR.main_plateau_lines(one).splitlines()[1].startswith("LFW: 2 of 4 runs landed")
+
+
+def test_only_the_paper_profile_has_a_plateau():
+    assert PR.plateau_of("paper").name == "plateau" and PR.plateau_of("quick") is None
+    assert PR.main_at_plateau("quick").empty
