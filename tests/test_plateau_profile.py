@@ -22,18 +22,24 @@ def test_result_grids_train_at_the_budget_study_grids_at_1x(monkeypatch):
             mine = GRIDS[kind].items(ds, p)
             assert mine and {c.epochs for c in mine} == {one * f}, kind
             assert {c.precision for c in mine} == {"bf16"}, kind
-            # the same runs as the paper profile's, but for the epochs and the precision
-            assert [replace(c, epochs=one, precision="fp32") for c in mine] == \
+            assert {c.face_crop for c in mine} == {"aligned" if ds == "pins" else "box"}, kind
+            # the same runs as the paper profile's, but for the epochs, precision and crop
+            assert [replace(c, epochs=one, precision="fp32", face_crop="box") for c in mine] == \
                 GRIDS[kind].items(ds, paper), kind
         for kind in ("open", "cross"):
             for c in GRIDS[kind].items(ds, p):
                 assert c.epochs == paper.epochs[c.dataset] * PLATEAU_BUDGET[c.dataset]
         for kind in ("tune", "search", "trials", "input", "sampler", "published"):
             assert {c.epochs for c in GRIDS[kind].items(ds, p)} == {one}, kind
+            assert {c.face_crop for c in GRIDS[kind].items(ds, p)} <= {"box", "tight", "aligned"}
             assert kind == "trials" or {c.precision for c in GRIDS[kind].items(ds, p)} == {"fp32"}, kind
         assert GRIDS["ladder"].items(ds, p) == GRIDS["ladder"].items(ds, paper)
-        trunks = {s.trunk.epochs for s in GRIDS["shallow"].items(ds, p) if s.trunk is not None}
-        assert trunks == {one * f}
+        shallow = GRIDS["shallow"].items(ds, p)
+        assert {s.trunk.epochs for s in shallow if s.trunk is not None} == {one * f}
+        # every shallow fit reads the result runs' crop, pixels and trunks alike
+        assert {s.face_crop for s in shallow} == {"aligned" if ds == "pins" else "box"}
+        fits = lambda specs: [(s.method, s.features, s.bits, s.seed) for s in specs]  # noqa: E731
+        assert fits(shallow) == fits(GRIDS["shallow"].items(ds, paper))
         # the headline cells first: the longest code, every seed, before any shorter code
         main = GRIDS["main"].items(ds, p)
         assert [(c.bits, c.seed) for c in main[:7]] == [(48, 0), (48, 1), (48, 2), (36, 0),
@@ -50,6 +56,8 @@ def test_plateau_grid_is_every_net_at_the_budget_and_twice_it(monkeypatch):
     assert len(nets) == 12 and len(cs) == 24  # 7 methods + 5 one-change variants of DMH
     assert [c.epochs for c in cs] == [640] * 12 + [1280] * 12
     assert {c.eval_split for c in cs} == {"val"} and {c.precision for c in cs} == {"bf16"}
+    assert {c.face_crop for c in cs} == {"box"}
+    assert {c.face_crop for c in C.plateau_configs("pins", p)} == {"aligned"}
     # at the paper profile's 1x budget it is the ladder's 1x and 2x rungs (cached runs)
     ladder = {c.name() for c in C.ladder_configs("lfw", paper)}
     assert {c.name() for c in C.plateau_configs("lfw", paper)} <= ladder
@@ -102,3 +110,18 @@ def test_plan_counts_each_run_once(monkeypatch):
     assert lfw.loc["comparison", "left (not counted before)"] == 42 - 6
     assert lfw.loc["ablation", "left (not counted before)"] == 18 - 3
     assert (plan["CPU hours left"] > 0).all()
+
+
+def test_shallow_spec_crop_names_and_trunk_agreement():
+    import pytest
+    from dmh.core.config import TrainConfig
+    from dmh.experiments.configs import ShallowSpec
+    box = ShallowSpec("ITQ", "pins", 48, 0, "pixels")
+    assert box.name() == "ITQ-pins-pixels-48b-s0"  # the committed records' names
+    assert ShallowSpec("ITQ", "pins", 48, 0, "pixels", face_crop="aligned").name() == \
+        "ITQ-pins-pixels-aligned-48b-s0"
+    trunk = TrainConfig(dataset="pins", face_crop="aligned")
+    assert ShallowSpec("ITQ", "pins", 48, 0, "dmh_trunk", trunk, face_crop="aligned").name() == \
+        "ITQ-pins-dmh_trunk-aligned-48b-s0"
+    with pytest.raises(ValueError, match="trained on 'aligned'"):
+        ShallowSpec("ITQ", "pins", 48, 0, "dmh_trunk", trunk)

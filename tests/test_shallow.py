@@ -234,10 +234,18 @@ def test_shallow_run_pixels_records_and_cache(easy_pickle, tmp_path, monkeypatch
         # class colours are easy: every method beats random codes (~1/8) by far
         assert m["map_all"] > 0.25, (name, m["map_all"])
     # cached: returned as stored, without loading the data again
+    original_load = jobs.load_protocol
     monkeypatch.setattr(jobs, "load_protocol", lambda *a, **k: pytest.fail("recomputed"))
     spec = ShallowSpec("ITQ", easy_pickle, 8, 0, "pixels")
     again = shallow_run(spec, store)
     assert again == store.load_shallow(spec.name(), "") and isinstance(again, ShallowRecord)
+    # another crop is a fit of its own, of the images in that crop (`with_face_crop`)
+    crops = []
+    monkeypatch.setattr(jobs, "load_protocol", original_load)
+    monkeypatch.setattr(jobs, "with_face_crop", lambda crop, *parts: crops.append(crop) or parts)
+    tight = shallow_run(ShallowSpec("ITQ", easy_pickle, 8, 0, "pixels", face_crop="tight"), store)
+    assert crops == ["tight"] and tight.name == "ITQ-easy-pixels-tight-8b-s0"
+    assert tight.config["face_crop"] == "tight" and "face_crop" not in again.config
     with pytest.raises(ValueError, match="KSH"):
         ShallowSpec("KSH", easy_pickle, 8, 0, "pixels")
     with pytest.raises(ValueError, match="trunk"):

@@ -32,8 +32,10 @@ def times_epochs(c: TrainConfig, f: float) -> TrainConfig:
 
 def at_budget(c: TrainConfig, p: Profile) -> TrainConfig:
     """`c` as the profile's result runs train: its epochs times `p.budget` of the dataset it
-    trains on (unchanged where the profile has none), in the profile's precision."""
-    return replace(times_epochs(c, p.budget.get(c.dataset, 1)), precision=p.precision)
+    trains on (unchanged where the profile has none), in the profile's precision and that
+    dataset's face crop (`p.face_crop`; the config's own where the profile has none)."""
+    return replace(times_epochs(c, p.budget.get(c.dataset, 1)), precision=p.precision,
+                   face_crop=p.face_crop.get(c.dataset, c.face_crop))
 
 
 def headline_first(p: Profile) -> list[int]:
@@ -117,10 +119,10 @@ def ladder_configs(dataset: str, p: Profile) -> list[TrainConfig]:
 def plateau_configs(dataset: str, p: Profile) -> list[TrainConfig]:
     """`study_nets` at the result budget and at twice it, on validation: each one's evidence
     that its results are at its plateau (the doubling adds under 5%), in the result runs'
-    precision. Budget first."""
+    precision and face crop. Budget first."""
     f = p.budget.get(dataset, 1)
-    return [times_epochs(replace(c, precision=p.precision), g) for g in (f, 2 * f)
-            for c in study_nets(dataset, p)]
+    return [times_epochs(replace(c, precision=p.precision, face_crop=p.face_crop.get(dataset, c.face_crop)), g)
+            for g in (f, 2 * f) for c in study_nets(dataset, p)]
 
 
 SPEED_TRIAL = "bfloat16 autocast"  # a trial of speed: kept if it costs no mAP
@@ -260,7 +262,8 @@ SHALLOW_METHODS = ("LSH", "PCAH", "ITQ", "SH", "SDH")
 
 @dataclass(frozen=True)
 class ShallowSpec:
-    """One shallow fit: a method on pixels, or on the pooled trunk of the DMH run `trunk`."""
+    """One shallow fit: a method on pixels, or on the pooled trunk of the DMH run `trunk`,
+    of the images in `face_crop` (a trunk's own)."""
 
     method: str
     dataset: str
@@ -268,6 +271,7 @@ class ShallowSpec:
     seed: int
     features: str
     trunk: TrainConfig | None = None
+    face_crop: str = "box"
 
     def __post_init__(self) -> None:
         if self.method not in SHALLOW_METHODS:
@@ -276,16 +280,22 @@ class ShallowSpec:
                 self.features not in ("pixels", "dmh_trunk"):
             raise ValueError(f"features must be 'pixels' (no trunk) or 'dmh_trunk' (with the DMH "
                              f"run's config as trunk), got {self.features!r} with trunk={self.trunk}")
+        if self.trunk is not None and self.trunk.face_crop != self.face_crop:
+            raise ValueError(f"a trunk hashes the images it was trained on: face_crop "
+                             f"{self.face_crop!r} but trunk {self.trunk.name()} trained on "
+                             f"{self.trunk.face_crop!r}")
 
     def name(self) -> str:
         # a dataset path by its stem: the name is a file name in the store's shallow/
-        return f"{self.method}-{Path(self.dataset).stem}-{self.features}-{self.bits}b-s{self.seed}"
+        crop = "" if self.face_crop == "box" else f"-{self.face_crop}"
+        return f"{self.method}-{Path(self.dataset).stem}-{self.features}{crop}-{self.bits}b-s{self.seed}"
 
 
 def shallow_specs(dataset: str, p: Profile) -> list[ShallowSpec]:
     """Shallow methods seeded like the deep grid; seed s hashes the trunk of DMH's seed-s
     main run at the longest code."""
     trunks = {c.seed: c for c in main_configs(dataset, p) if c.bits == p.longest}
+    crop = p.face_crop.get(dataset, "box")
     return [spec for k in p.bits for s in seeds_at(p, k) for m in SHALLOW_METHODS
-            for spec in (ShallowSpec(m, dataset, k, s, "pixels"),
-                         ShallowSpec(m, dataset, k, s, "dmh_trunk", trunks[s]))]
+            for spec in (ShallowSpec(m, dataset, k, s, "pixels", face_crop=crop),
+                         ShallowSpec(m, dataset, k, s, "dmh_trunk", trunks[s], face_crop=crop))]

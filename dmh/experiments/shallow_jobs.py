@@ -15,6 +15,7 @@ from ..baselines import ITQ, LSH, PCAH, SDH, SH
 from ..core.provenance import provenance
 from ..data import load_protocol
 from ..run.checkpoint import load_trained
+from ..run.fit import with_face_crop
 from ..run.encode import pooled_trunk_features
 from ..run.records import ShallowRecord
 from ..run.store import Store
@@ -34,9 +35,10 @@ def _params(model) -> dict:
 
 
 def _config(spec: ShallowSpec, model) -> dict:
+    crop = {} if spec.face_crop == "box" else {"face_crop": spec.face_crop}  # box: as recorded before
     return {"method": spec.method, "dataset": spec.dataset, "features": spec.features,
             "bits": int(spec.bits), "seed": int(spec.seed),
-            "run": spec.trunk.name() if spec.trunk else None, "params": _params(model)}
+            "run": spec.trunk.name() if spec.trunk else None, "params": _params(model)} | crop
 
 
 def shallow_run(spec: ShallowSpec, store: Store, *, threads: int | None = 1,
@@ -68,7 +70,7 @@ def _features(spec: ShallowSpec, store: Store, gallery: np.ndarray, query: np.nd
 def _fit(spec: ShallowSpec, model, config: dict, store: Store, threads) -> ShallowRecord:
     t = time.perf_counter()
     parts, split = load_protocol(spec.dataset)
-    gallery, query = parts["gallery"], parts["query"]
+    gallery, query = with_face_crop(spec.face_crop, parts["gallery"], parts["query"])
     load_s = time.perf_counter() - t
     t = time.perf_counter()
     xg, xq, trunk = _features(spec, store, gallery.images, query.images)

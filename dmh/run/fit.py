@@ -22,19 +22,24 @@ from .store import checkpoint_path
 
 def protocol_parts(cfg: TrainConfig) -> tuple[FaceSet, FaceSet, FaceSet, dict]:
     """(train, query, gallery, split): `val` tunes on training images only; an open or cross
-    protocol trains on its people and retrieves among others; `face_crop="aligned"` swaps
-    every image for its dlib-aligned crop, `"tight"` for a tighter cut of it (same images,
-    same split)."""
+    protocol trains on its people and retrieves among others; every part in the config's
+    face crop (`with_face_crop`)."""
     train, query, gallery, split = _parts(cfg)
-    if cfg.face_crop == "aligned":
+    return (*with_face_crop(cfg.face_crop, train, query, gallery), split)
+
+
+def with_face_crop(face_crop: str, *parts: FaceSet) -> tuple[FaceSet, ...]:
+    """The parts in `face_crop`: `box` as loaded, `aligned` with every image swapped for its
+    dlib-aligned crop, `tight` for a tighter cut of it (same images, same split)."""
+    if face_crop == "aligned":
         from ..data.dlib_faces import with_aligned_faces
 
-        train, query, gallery = with_aligned_faces(train, query, gallery)
-    elif cfg.face_crop == "tight":
+        return with_aligned_faces(*parts)
+    if face_crop == "tight":
         from ..data.datasets import with_tighter_crops
 
-        train, query, gallery = with_tighter_crops(train, query, gallery)
-    return train, query, gallery, split
+        return with_tighter_crops(*parts)
+    return parts
 
 
 def _parts(cfg: TrainConfig) -> tuple[FaceSet, FaceSet, FaceSet, dict]:
