@@ -2,7 +2,9 @@
 # Train paper grids on a lent GPU machine that has no raw images and no git checkout.
 #
 # Usage (from the repo root there): DMH_GIT_COMMIT=<sha> bash scripts/device_grid.sh GRID...
-# Needs: packs/ written here by `dmh pack lfw pins --out packs` (sent along), python3 with
+# Needs: packs/ written here by `dmh pack lfw pins --out packs` (sent along; for
+# DMH_PROFILE=plateau, which reads Pins aligned: `dmh pack lfw --out packs` and
+# `dmh pack pins --face-crop aligned --out packs`, both fit the 64 MiB), python3 with
 # torch, numpy, scipy, pillow, tqdm. New run records are tarred into $OUT/records.tar every
 # 20 s and at the end, so a run cut off by the time limit still returns what finished;
 # unpack them here with `tar xf records.tar` in the repo root.

@@ -46,3 +46,33 @@ def test_corrupt_pack_names_file_and_fix(fake_lfw):
     path.write_bytes(b"not a zip")
     with pytest.raises(ValueError, match=r"p\.npz.*not a readable dmh pack"):
         read_pack(path)
+
+
+def test_aligned_pack_stands_in_for_the_images_and_dlib(fake_lfw, monkeypatch):
+    from argparse import Namespace
+    from dataclasses import replace
+
+    import dmh.data.dlib_faces as dlib_faces
+    from dmh.cli.faces import cmd_pack
+
+    # dlib's alignment stood in by an image negative (the pack must carry what it made)
+    monkeypatch.setattr(dlib_faces, "with_aligned_faces",
+                        lambda *parts: tuple(replace(p, images=255 - p.images) for p in parts))
+    box = load_dataset("lfw", min_images=8)
+    aligned = dlib_faces.load_aligned("lfw", min_images=8)
+    np.testing.assert_array_equal(aligned.images, 255 - box.images)
+    packs = fake_lfw / "packs"
+    cmd_pack(Namespace(datasets=["lfw"], out=packs, min_images=8, face_crop="aligned"))
+    assert [p.name for p in packs.iterdir()] == [pack_name("lfw-aligned", 32, 3, 8)]
+    # a machine with the aligned pack alone: no raw images, no dlib, no box pack
+    monkeypatch.setenv("DMH_PACKS", str(packs))
+    monkeypatch.setenv("DMH_DATA", str(fake_lfw / "no-images-here"))
+    monkeypatch.setattr(dlib_faces, "with_aligned_faces", lambda *p: pytest.fail("ran dlib"))
+    fs = dlib_faces.load_aligned("lfw", min_images=8)
+    np.testing.assert_array_equal(fs.images, aligned.images)
+    assert (fs.keys, fs.checksum) == (box.keys, box.checksum)  # the same split applies
+    with pytest.raises(FileNotFoundError, match="data/README.md"):
+        load_dataset("lfw", min_images=8)  # the box crop is not in that pack
+    from dmh.data.splits import load_protocol
+    with pytest.raises(ValueError, match="face_crop 'aligned' is defined for"):
+        load_protocol(str(fake_lfw / "x.pkl"), face_crop="aligned")

@@ -239,10 +239,10 @@ def test_shallow_run_pixels_records_and_cache(easy_pickle, tmp_path, monkeypatch
     spec = ShallowSpec("ITQ", easy_pickle, 8, 0, "pixels")
     again = shallow_run(spec, store)
     assert again == store.load_shallow(spec.name(), "") and isinstance(again, ShallowRecord)
-    # another crop is a fit of its own, of the images in that crop (`with_face_crop`)
+    # another crop is a fit of its own, of the images in that crop (loaded in it)
     crops = []
-    monkeypatch.setattr(jobs, "load_protocol", original_load)
-    monkeypatch.setattr(jobs, "with_face_crop", lambda crop, *parts: crops.append(crop) or parts)
+    monkeypatch.setattr(jobs, "load_protocol",
+                        lambda *a, face_crop, **k: crops.append(face_crop) or original_load(*a, **k))
     tight = shallow_run(ShallowSpec("ITQ", easy_pickle, 8, 0, "pixels", face_crop="tight"), store)
     assert crops == ["tight"] and tight.name == "ITQ-easy-pixels-tight-8b-s0"
     assert tight.config["face_crop"] == "tight" and "face_crop" not in again.config

@@ -81,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("datasets", nargs="+", help="lfw, pins")
     s.add_argument("--out", type=Path, required=True, help="folder; point $DMH_PACKS at it there")
     s.add_argument("--min-images", type=int, default=10)
+    s.add_argument("--face-crop", choices=("box", "aligned"), default="box",
+                   help="aligned: each image's dlib-aligned crop (read where a run's face_crop is "
+                        "aligned; the raw images and dlib are then not needed)")
     s.set_defaults(func=cmd_pack)
     s = sub.add_parser("evaluate", help="re-score a trained run on its split")
     _run_argument(s)

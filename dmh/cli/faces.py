@@ -18,12 +18,15 @@ def cmd_split(a) -> None:
 
 def cmd_pack(a) -> None:
     from ..data import load_dataset, write_pack
+    from ..data.dlib_faces import load_aligned
     from ..data.pack import pack_name
 
     for name in a.datasets:
-        fs = load_dataset(name, min_images=a.min_images)
+        fs = load_aligned(name, min_images=a.min_images) if a.face_crop == "aligned" else \
+            load_dataset(name, min_images=a.min_images)
         _, channels, size, _ = fs.images.shape
-        path = write_pack(fs, a.out / pack_name(name, size, channels, a.min_images),
+        stem = name if a.face_crop == "box" else f"{name}-{a.face_crop}"
+        path = write_pack(fs, a.out / pack_name(stem, size, channels, a.min_images),
                           min_images=a.min_images)
         print(f"{name}: {len(fs)} images -> {path} ({path.stat().st_size / 2**20:.1f} MiB)")
 

@@ -32,6 +32,7 @@ from .datasets import DATASETS, load_dataset
 from .detect import _dlib, _predictor, find_faces, load_models, model_file, open_photo
 from .faces import _settings
 from .faceset import FaceSet
+from .pack import packed
 
 CHUNK = 500
 # What this process has read already, by cache key (a run reads a dataset for several parts).
@@ -156,6 +157,16 @@ def aligned_images(faces: DlibFaces, size: int = 32) -> np.ndarray:
     return out
 
 
+def load_aligned(name: str, *, size: int = 32, min_images: int = 1) -> FaceSet:
+    """`lfw` or `pins` with each image swapped for its aligned crop: read from its aligned
+    pack where `$DMH_PACKS` holds one (`dmh pack --face-crop aligned`, for machines without
+    the raw images or dlib), else made here (cached)."""
+    fs = packed(f"{name}-aligned", size, 3, min_images)
+    if fs is not None:
+        return fs
+    return with_aligned_faces(load_dataset(name, size=size, min_images=min_images))[0]
+
+
 def with_aligned_faces(*parts: FaceSet) -> tuple[FaceSet, ...]:
     """The parts (of `lfw` or `pins`) with each image replaced by its aligned crop; each
     dataset's aligned array is read once for all its parts."""
@@ -171,4 +182,4 @@ def with_aligned_faces(*parts: FaceSet) -> tuple[FaceSet, ...]:
     return tuple(out)
 
 
-__all__ = ["CHUNK", "DlibFaces", "aligned_images", "dataset_faces", "with_aligned_faces"]
+__all__ = ["CHUNK", "DlibFaces", "aligned_images", "dataset_faces", "load_aligned", "with_aligned_faces"]

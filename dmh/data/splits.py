@@ -18,7 +18,8 @@ import numpy as np
 
 from ..core.atomic import write_json
 from ..core.paths import SPLITS_DIR, runs_root
-from .datasets import DATASETS, load_dataset
+from .datasets import DATASETS, TIGHT_FRACTION, load_dataset
+from .dlib_faces import load_aligned
 from .faceset import FaceSet
 from .near_duplicates import near_duplicate_groups
 
@@ -123,10 +124,25 @@ def apply_split(fs: FaceSet, split: dict) -> dict[str, FaceSet]:
     return {part: fs.take(np.asarray(split[part], dtype=np.int64)) for part in PARTS}
 
 
+def _in_crop(dataset: str, face_crop: str, **kw) -> FaceSet:
+    """`dataset` as `load_dataset` reads it (`box`), cut tighter (`tight`) or aligned on
+    dlib's landmarks (`aligned`, from its aligned pack where there is one)."""
+    if face_crop == "box":
+        return load_dataset(dataset, **kw)
+    if dataset not in DATASETS:
+        raise ValueError(f"{dataset}: face_crop {face_crop!r} is defined for {sorted(DATASETS)} only")
+    if face_crop == "tight":
+        return load_dataset(dataset, crop_fraction=TIGHT_FRACTION, **kw)
+    if face_crop == "aligned":
+        return load_aligned(dataset, **kw)
+    raise ValueError(f"face_crop must be 'box', 'tight' or 'aligned', got {face_crop!r}")
+
+
 def load_protocol(dataset: str, *, seed: int = 0, size: int = 32, min_images: int = 10,
-                  create: bool = True) -> tuple[dict[str, FaceSet], dict]:
-    """The four parts of the closed protocol and the split record (written on first use)."""
-    fs = load_dataset(dataset, size=size, min_images=min_images)
+                  create: bool = True, face_crop: str = "box") -> tuple[dict[str, FaceSet], dict]:
+    """The four parts of the closed protocol and the split record (written on first use), in
+    `face_crop` (`box`, `tight` or `aligned`: the same images and split in every crop)."""
+    fs = _in_crop(dataset, face_crop, size=size, min_images=min_images)
     path = split_path(dataset, seed, fs.checksum)
     if path.exists():
         split = read_split(path)

@@ -62,9 +62,8 @@ def search_configs(dataset: str, p: Profile) -> list[TrainConfig]:
 
 
 def main_configs(dataset: str, p: Profile) -> list[TrainConfig]:
-    """DMH at every code length and seed, in the order of the cells a CPU keeps (issue 10):
-    every seed at the longest code, then the first seed at each shorter code (longest
-    first), then the other seeds there."""
+    """DMH at every code length and seed; first the cells a CPU keeps (every seed at the
+    longest code, the first seed at each shorter one, longest first), then the rest."""
     cells = [(k, s) for k in headline_first(p) for s in seeds_at(p, k)]
     cells += [(k, s) for k in headline_first(p) for s in p.seeds if (k, s) not in cells]
     return [at_budget(method_config("dmh", dataset, p, bits=k, seed=s), p) for k, s in cells]

@@ -15,7 +15,6 @@ from ..baselines import ITQ, LSH, PCAH, SDH, SH
 from ..core.provenance import provenance
 from ..data import load_protocol
 from ..run.checkpoint import load_trained
-from ..run.fit import with_face_crop
 from ..run.encode import pooled_trunk_features
 from ..run.records import ShallowRecord
 from ..run.store import Store
@@ -69,8 +68,8 @@ def _features(spec: ShallowSpec, store: Store, gallery: np.ndarray, query: np.nd
 
 def _fit(spec: ShallowSpec, model, config: dict, store: Store, threads) -> ShallowRecord:
     t = time.perf_counter()
-    parts, split = load_protocol(spec.dataset)
-    gallery, query = with_face_crop(spec.face_crop, parts["gallery"], parts["query"])
+    parts, split = load_protocol(spec.dataset, face_crop=spec.face_crop)
+    gallery, query = parts["gallery"], parts["query"]
     load_s = time.perf_counter() - t
     t = time.perf_counter()
     xg, xq, trunk = _features(spec, store, gallery.images, query.images)

@@ -23,8 +23,10 @@ from .store import checkpoint_path
 def protocol_parts(cfg: TrainConfig) -> tuple[FaceSet, FaceSet, FaceSet, dict]:
     """(train, query, gallery, split): `val` tunes on training images only; an open or cross
     protocol trains on its people and retrieves among others; every part in the config's
-    face crop (`with_face_crop`)."""
+    face crop (the closed protocol loads it, an open one swaps it in: `with_face_crop`)."""
     train, query, gallery, split = _parts(cfg)
+    if cfg.protocol == "closed":
+        return train, query, gallery, split
     return (*with_face_crop(cfg.face_crop, train, query, gallery), split)
 
 
@@ -50,7 +52,8 @@ def _parts(cfg: TrainConfig) -> tuple[FaceSet, FaceSet, FaceSet, dict]:
         record = {"dataset": cfg.protocol, "split_checksum": split["split_checksum"],
                   "data_checksum": split["views"]["gallery"]["data_checksum"]}
         return parts["train"], parts["query"], parts["gallery"], record
-    parts, split = load_protocol(cfg.dataset, seed=cfg.split_seed, size=cfg.image_size)
+    parts, split = load_protocol(cfg.dataset, seed=cfg.split_seed, size=cfg.image_size,
+                                 face_crop=cfg.face_crop)
     if cfg.data_checksum and cfg.data_checksum != split["data_checksum"]:
         raise ValueError(f"{cfg.dataset}: its images changed since run {cfg.name()} was configured "
                          f"(content {split['data_checksum'][:12]}, not {cfg.data_checksum[:12]}); "
