@@ -38,8 +38,12 @@ def test_landed_cells_beside_1x(tmp_path, monkeypatch):
          "test mAP@all": "0.5000 ± 0.1414", "at 1x": "0.2500 ± 0.0707",
          "binary - float": pytest.approx(-0.1), "P@10": pytest.approx(0.4)}]
     assert PR.main_plateau_lines(one).splitlines()[1].startswith("LFW: 2 of 4 runs landed")
+    assert PR.plateau_finding(one) == (
+        "**At the plateau budget** ([chapter](main_results.html)), DMH at 48 bits: LFW 8 epochs "
+        "(bf16): test mAP@all 0.5000 ± 0.1414 over 2 seeds (1x: 0.2500 ± 0.0707), "
+        "precision@10 0.400, binary - float -0.100.")
 
 
 def test_only_the_paper_profile_has_a_plateau():
     assert PR.plateau_of("paper").name == "plateau" and PR.plateau_of("quick") is None
-    assert PR.main_at_plateau("quick").empty
+    assert PR.main_at_plateau("quick").empty and PR.plateau_finding("quick") == ""

@@ -10,6 +10,7 @@ from .ablations import ablation_frame, verdict_table
 from .baseline_search import search_table
 from .comparison import deep_frame, shallow_frame, winners
 from .frames import NAMES
+from .plateau_results import plateau_finding
 from .reading import dataset_records, shallow_records
 from .fit import fit_frame, fit_summary
 from .recipe import finding as recipe_finding
@@ -69,7 +70,8 @@ def _searched(search: pd.DataFrame, ds: str) -> str:
 
 
 def findings(profile) -> list[str]:
-    """Markdown bullets: the dense trunk, the hash head, each loss term, the comparison."""
+    """Markdown bullets: the dense trunk, the hash head, each loss term, the comparison, the
+    recipe, unseen people and (paper profile) DMH at the plateau budget as far as it landed."""
     p = get_profile(profile)
     ab = ablation_frame(p, None)
     ab["dataset"] = ab["dataset"].map(NAMES)
@@ -94,4 +96,4 @@ def findings(profile) -> list[str]:
     out.append(recipe_finding(p) + (f" Where the ceiling is: {fit_summary(fit)}." if len(fit) else "")
                + (f" Trunk sizes at the paper trunk's training FLOPs: {trunks}" if trunks else ""))
     out.append(unseen_finding(p))
-    return out
+    return out + [f for f in (plateau_finding(p),) if f]

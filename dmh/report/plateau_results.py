@@ -76,3 +76,20 @@ def main_plateau_lines(profile: str | Profile) -> str:
     out.append(f"The issue's goal at {q.longest} bits: mAP@all {goals}; {p10}; binary codes "
                f"within {GOAL_FLOAT_GAP * 100:.0f} points of the float outputs.")
     return "\n".join(out)
+
+
+def plateau_finding(profile: str | Profile) -> str:
+    """The intro's bullet: DMH at the longest code at the plateau budget where it landed,
+    beside 1x; the datasets still to train. Empty for a profile without plateau runs."""
+    q = plateau_of(profile)
+    if q is None:
+        return ""
+    t = main_at_plateau(profile)
+    top = t[t["bits"] == q.longest] if len(t) else t
+    said = [f"{r.dataset} {r.epochs} epochs ({r.precision}): test mAP@all {r['test mAP@all']} "
+            f"over {r.seeds} seed{'s' * (r.seeds != 1)} (1x: {r['at 1x']}), precision@10 "
+            f"{r['P@10']:.3f}, binary - float {r['binary - float']:+.3f}" for _, r in top.iterrows()]
+    todo = [F.NAMES.get(ds, ds) for ds in q.datasets if F.NAMES.get(ds, ds) not in set(top.get("dataset", []))]
+    said += [f"not trained yet: {', '.join(todo)}"] if todo else []
+    return (f"**At the plateau budget** ([chapter](main_results.html)), DMH at {q.longest} bits: "
+            + "; ".join(said) + ".")
