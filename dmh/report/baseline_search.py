@@ -19,7 +19,7 @@ EDGE = "at its range's end"
 
 
 def search_table(profile: str | Profile) -> pd.DataFrame:
-    """Per dataset and baseline with a search space: trials landed, the best trial's values
+    """Per dataset and baseline with a search space: trials landed of its space, the best trial's values
     and validation mAP@all, the mAP of today's choice (its validation run at the epoch
     budget, as the ladder trains it) and the best trial's change from it, also in the
     study's seed std (`recipe.study_seed_std`); which of the best values sit at an end of
@@ -29,7 +29,8 @@ def search_table(profile: str | Profile) -> pd.DataFrame:
     for ds in p.datasets:
         cmd, std = grid_command(f"search-{ds}", p), study_seed_std(ds, p)
         for m, space in p.baseline_search.items():
-            trials = [c for c in candidates(m, ds, p, space) if p.store.has_run(c)]
+            every = candidates(m, ds, p, space)
+            trials = [c for c in every if p.store.has_run(c)]
             if not trials:
                 continue
             scored = [(p.store.load_run(c, cmd).metrics["map_all"], -i, c) for i, c in enumerate(trials)]
@@ -39,7 +40,7 @@ def search_table(profile: str | Profile) -> pd.DataFrame:
             edge = [k.split(".")[-1] for k, vs in space.items()
                     if len(vs) > 1 and value_of(c, k) in (min(vs), max(vs))]
             rows.append({"dataset": NAMES[ds], "method": label(m),
-                         "trials": f"{len(trials)} of {len(candidates(m, ds, p, space))}",
+                         "trials": len(trials), "of": len(every),
                          "best": ", ".join(f"{k.split('.')[-1]} {value_of(c, k):g}" for k in space),
                          EDGE: ", ".join(edge),
                          "best val mAP@all": best, "today's choice": now, "change": best - now,

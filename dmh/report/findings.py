@@ -59,8 +59,7 @@ def _searched(search: pd.DataFrame, ds: str) -> str:
         return ""
     mine = search[search.dataset == ds]
     g = mine[mine["in seed std"] > 2]
-    n = mine.trials.str.split(" of ", expand=True).astype(int).sum()
-    landed = f"{n[0]} of {n[1]} validation trials landed"
+    landed = f"{mine.trials.sum()} of {mine['of'].sum()} validation trials landed"
     if not len(g):
         return (f" No baseline's own search ({landed}) beats the choice it trains with here by "
                 f"more than two seed stds.")
