@@ -115,7 +115,7 @@ def test_plan_counts_each_run_once(monkeypatch):
 def test_shallow_spec_crop_names_and_trunk_agreement():
     import pytest
     from dmh.core.config import TrainConfig
-    from dmh.experiments.configs import ShallowSpec
+    from dmh.experiments.shallow_specs import ShallowSpec
     box = ShallowSpec("ITQ", "pins", 48, 0, "pixels")
     assert box.name() == "ITQ-pins-pixels-48b-s0"  # the committed records' names
     assert ShallowSpec("ITQ", "pins", 48, 0, "pixels", face_crop="aligned").name() == \
@@ -125,3 +125,13 @@ def test_shallow_spec_crop_names_and_trunk_agreement():
         "ITQ-pins-dmh_trunk-aligned-48b-s0"
     with pytest.raises(ValueError, match="trained on 'aligned'"):
         ShallowSpec("ITQ", "pins", 48, 0, "dmh_trunk", trunk)
+
+
+def test_quantization_grid_is_dmh_at_the_budget_over_its_searched_mu(monkeypatch):
+    monkeypatch.setattr(C, "hyperparameters", lambda m, ds, prof: {"mu": 0.01} if m == "dmh" else {})
+    p = get_profile("plateau")
+    cs = GRIDS["quantization"].items("pins", p)
+    assert [c.mu for c in cs] == [0.01, 0.001, 0.1]  # the chosen mu first
+    assert {(c.epochs, c.precision, c.face_crop, c.eval_split) for c in cs} == {(320, "bf16", "aligned", "val")}
+    # its first run is the plateau grid's DMH run at the budget (cached, trained once)
+    assert cs[0] in C.plateau_configs("pins", p)

@@ -11,7 +11,7 @@ from dmh.baselines.itq import random_rotation
 from dmh.baselines.sdh import dcc_bits
 from dmh.codes import encode_signs
 from dmh.core.config import TrainConfig
-from dmh.experiments.configs import SHALLOW_METHODS, ShallowSpec
+from dmh.experiments.shallow_specs import SHALLOW_METHODS, ShallowSpec
 from dmh.experiments.jobs import train_run
 from dmh.experiments.shallow_jobs import shallow_run
 from dmh.metrics import evaluate_codes

@@ -4,9 +4,8 @@ Each function returns the configs of one grid for one dataset; names and keys eq
 the committed records (a config is cached by its hash)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from itertools import zip_longest
-from pathlib import Path
 
 from ..core.config import TrainConfig
 from ..methods import METHODS
@@ -30,11 +29,11 @@ def times_epochs(c: TrainConfig, f: float) -> TrainConfig:
     return c if f == 1 else replace(c, epochs=max(1, int(c.epochs * f)))
 
 
-def at_budget(c: TrainConfig, p: Profile) -> TrainConfig:
+def at_budget(c: TrainConfig, p: Profile, times: float = 1) -> TrainConfig:
     """`c` as the profile's result runs train: its epochs times `p.budget` of the dataset it
-    trains on (unchanged where the profile has none), in the profile's precision and that
-    dataset's face crop (`p.face_crop`; the config's own where the profile has none)."""
-    return replace(times_epochs(c, p.budget.get(c.dataset, 1)), precision=p.precision,
+    trains on (1 where absent) and `times`, in the profile's precision and that dataset's
+    face crop (`p.face_crop`; the config's own where the profile has none)."""
+    return replace(times_epochs(c, p.budget.get(c.dataset, 1) * times), precision=p.precision,
                    face_crop=p.face_crop.get(c.dataset, c.face_crop))
 
 
@@ -116,12 +115,18 @@ def ladder_configs(dataset: str, p: Profile) -> list[TrainConfig]:
 
 
 def plateau_configs(dataset: str, p: Profile) -> list[TrainConfig]:
-    """`study_nets` at the result budget and at twice it, on validation: each one's evidence
-    that its results are at its plateau (the doubling adds under 5%), in the result runs'
-    precision and face crop. Budget first."""
-    f = p.budget.get(dataset, 1)
-    return [times_epochs(replace(c, precision=p.precision, face_crop=p.face_crop.get(dataset, c.face_crop)), g)
-            for g in (f, 2 * f) for c in study_nets(dataset, p)]
+    """`study_nets` as the result runs train (`at_budget`) and at twice that budget, on
+    validation: each one's evidence that it is at its plateau (the doubling adds under 5%)."""
+    return [at_budget(c, p, g) for g in (1, 2) for c in study_nets(dataset, p)]
+
+
+def quantization_configs(dataset: str, p: Profile) -> list[TrainConfig]:
+    """DMH's chosen config as the result runs train, on validation, at each quantization
+    weight mu of its search (the chosen one first, the plateau grid's run): does a larger mu
+    close the gap between binary codes and float outputs at the result budget?"""
+    base = method_config("dmh", dataset, p, bits=p.longest, eval_split="val")
+    mus = sorted(p.search.get("dmh", {}).get("mu", ()), key=lambda m: m != base.mu)
+    return [at_budget(replace(base, mu=m), p) for m in mus]
 
 
 SPEED_TRIAL = "bfloat16 autocast"  # a trial of speed: kept if it costs no mAP
@@ -254,47 +259,3 @@ def open_configs(kind: str, dataset: str, p: Profile) -> list[TrainConfig]:
 def examples_configs(dataset: str, p: Profile) -> list[TrainConfig]:
     """The run whose weights the retrieval-examples chapter shows: DMH, longest code, first seed."""
     return [at_budget(method_config("dmh", dataset, p, bits=p.longest, seed=p.seeds[0]), p)]
-
-
-SHALLOW_METHODS = ("LSH", "PCAH", "ITQ", "SH", "SDH")
-
-
-@dataclass(frozen=True)
-class ShallowSpec:
-    """One shallow fit: a method on pixels, or on the pooled trunk of the DMH run `trunk`,
-    of the images in `face_crop` (a trunk's own)."""
-
-    method: str
-    dataset: str
-    bits: int
-    seed: int
-    features: str
-    trunk: TrainConfig | None = None
-    face_crop: str = "box"
-
-    def __post_init__(self) -> None:
-        if self.method not in SHALLOW_METHODS:
-            raise ValueError(f"unknown shallow method {self.method!r}; known: {SHALLOW_METHODS}")
-        if (self.features == "dmh_trunk") != (self.trunk is not None) or \
-                self.features not in ("pixels", "dmh_trunk"):
-            raise ValueError(f"features must be 'pixels' (no trunk) or 'dmh_trunk' (with the DMH "
-                             f"run's config as trunk), got {self.features!r} with trunk={self.trunk}")
-        if self.trunk is not None and self.trunk.face_crop != self.face_crop:
-            raise ValueError(f"a trunk hashes the images it was trained on: face_crop "
-                             f"{self.face_crop!r} but trunk {self.trunk.name()} trained on "
-                             f"{self.trunk.face_crop!r}")
-
-    def name(self) -> str:
-        # a dataset path by its stem: the name is a file name in the store's shallow/
-        crop = "" if self.face_crop == "box" else f"-{self.face_crop}"
-        return f"{self.method}-{Path(self.dataset).stem}-{self.features}{crop}-{self.bits}b-s{self.seed}"
-
-
-def shallow_specs(dataset: str, p: Profile) -> list[ShallowSpec]:
-    """Shallow methods seeded like the deep grid; seed s hashes the trunk of DMH's seed-s
-    main run at the longest code."""
-    trunks = {c.seed: c for c in main_configs(dataset, p) if c.bits == p.longest}
-    crop = p.face_crop.get(dataset, "box")
-    return [spec for k in p.bits for s in seeds_at(p, k) for m in SHALLOW_METHODS
-            for spec in (ShallowSpec(m, dataset, k, s, "pixels", face_crop=crop),
-                         ShallowSpec(m, dataset, k, s, "dmh_trunk", trunks[s], face_crop=crop))]

@@ -9,6 +9,7 @@ from typing import Callable
 from . import configs as C
 from .anchor_specs import anchor_specs
 from .profiles import Profile
+from .shallow_specs import shallow_specs
 from .trunk_sizes import trunk_configs
 
 
@@ -45,6 +46,8 @@ GRIDS = {
                    "8x the epochs (paper), on validation: each one's plateau"),
     "plateau": Grid("deep", C.plateau_configs, True, "every deep method and DMH variant on "
                     "validation at the profile's result budget and twice it: at its plateau?"),
+    "quantization": Grid("deep", C.quantization_configs, True, "DMH on validation as the result "
+                         "runs train, at each searched mu: the binary-float gap at the budget"),
     "comparison": Grid("deep", C.comparison_configs, True, "every deep method, equal budget"),
     "trunk": Grid("deep", trunk_configs, True, "DMH on validation: trunk sizes (growth rate, "
                   "layers per block) at the paper trunk's training FLOPs"),
@@ -69,7 +72,7 @@ GRIDS = {
     "openweights": Grid("checkpoint", lambda ds, p: C.open_configs("open", ds, p)[:1], True,
                         "the weights the unseen-people examples show (DMH on open-<ds>, first seed)"),
     "examples": Grid("checkpoint", C.examples_configs, True, "the weights the examples chapter shows"),
-    "shallow": Grid("shallow", C.shallow_specs, True, "LSH/PCAH/ITQ/SH/SDH on pixels and DMH's trunk"),
+    "shallow": Grid("shallow", shallow_specs, True, "LSH/PCAH/ITQ/SH/SDH on pixels and DMH's trunk"),
     "anchor": Grid("anchor", anchor_specs, True, "dlib's 128-d embedding (float, LSH, ITQ, DMH's "
                    "losses on it) on the closed, open and cross protocols retrieving on <ds>",
                    lambda ds: (ds, C.OPEN["cross"][ds][0])),

@@ -18,7 +18,7 @@ from ..run.checkpoint import load_trained
 from ..run.encode import pooled_trunk_features
 from ..run.records import ShallowRecord
 from ..run.store import Store
-from .configs import ShallowSpec
+from .shallow_specs import ShallowSpec
 from .jobs import ensure_checkpoint, fit_and_score
 
 CLASSES = {"LSH": LSH, "PCAH": PCAH, "ITQ": ITQ, "SH": SH, "SDH": SDH}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..experiments import configs as C
 from ..experiments.grids import parse
 from ..experiments.profiles import Profile, get_profile
+from ..experiments.shallow_specs import shallow_specs
 from ..run.records import RunRecord, ShallowRecord
 from ..run.store import MissingRecord, paper_store
 
@@ -83,7 +83,7 @@ def dataset_records(kind: str, profile: str | Profile) -> list[RunRecord]:
 def shallow_records(profile: str | Profile) -> list[ShallowRecord]:
     p = get_profile(profile)
     return [p.store.load_shallow(s.name(), grid_command(f"shallow-{ds}", p))
-            for ds in p.datasets for s in C.shallow_specs(ds, p)]
+            for ds in p.datasets for s in shallow_specs(ds, p)]
 
 
 def floors_frame(profile: str | Profile, protocols: bool = False) -> pd.DataFrame:
