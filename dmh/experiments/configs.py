@@ -96,7 +96,7 @@ def budget_configs(dataset: str, p: Profile) -> list[TrainConfig]:
     """The chosen config on validation at each of the profile's multiples of the epoch budget
     (each run its own cosine schedule, so every point is a finished run)."""
     base = method_config("dmh", dataset, p, bits=p.longest, eval_split="val")
-    return [times_epochs(base, f) for f in p.budget_factors + p.longer_dmh_factors]
+    return [times_epochs(base, f) for f in p.budget_factors + p.longer_dmh_factors.get(dataset, ())]
 
 
 def study_nets(dataset: str, p: Profile) -> list[TrainConfig]:
