@@ -47,3 +47,14 @@ def test_landed_cells_beside_1x(tmp_path, monkeypatch):
 def test_only_the_paper_profile_has_a_plateau():
     assert PR.plateau_of("paper").name == "plateau" and PR.plateau_of("quick") is None
     assert PR.main_at_plateau("quick").empty and PR.plateau_finding("quick") == ""
+
+
+def test_the_book_trains_only_weights_for_a_committed_profile():
+    from dmh.experiments.grids import parse
+    from dmh.experiments.profiles import get_profile
+    from dmh.report.reading import book_grids, chapter_grids
+    stems = ["main_results", "recipe", "retrieval_examples", "unseen"]
+    paper = book_grids(stems, "paper")
+    assert paper and {parse(n, get_profile("paper"))[0].job for n in paper} == {"checkpoint"}
+    assert set(paper) < set(chapter_grids(stems, "paper"))  # the rest is read as committed
+    assert book_grids(stems, "quick") == chapter_grids(stems, "quick")  # quick trains its own

@@ -43,7 +43,7 @@ def _estimate(names: list[str], profile: str, workers: int, times: float = 1.0) 
 def cmd_book(a) -> None:
     from ..book import BookError, build_book, chapter_stems, update_notebooks
     from ..report.cost import grid_cost_line
-    from ..report.reading import chapter_grids
+    from ..report.reading import book_grids
 
     try:
         stems = a.chapters or (chapter_stems(a.toc) if a.toc else chapter_stems())
@@ -51,7 +51,7 @@ def cmd_book(a) -> None:
             from ..experiments.runner import run_grids
 
             profile = "quick" if a.update_notebooks else a.profile
-            names, t, work = chapter_grids(stems, profile), time.perf_counter(), []
+            names, t, work = book_grids(stems, profile), time.perf_counter(), []
             log = _log("grids")
 
             def said(line: str) -> None:  # only what was made: cached reads need no line each

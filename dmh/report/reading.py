@@ -48,6 +48,23 @@ def chapter_grids(stems: list[str], profile: str | Profile) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+def book_grids(stems: list[str], profile: str | Profile) -> list[str]:
+    """The grids `dmh book` runs before executing the chapters `stems`: all they read for a
+    profile whose records live in runs/ (quick), only the weights the pages show for one whose
+    records are committed (paper, plateau): its chapters read the committed records, and a
+    grid still landing shows what landed (`dmh grid NAME` trains the rest)."""
+    p = get_profile(profile)
+    names = chapter_grids(stems, p)
+    return [n for n in names if parse(n, p)[0].job == "checkpoint"] if p.store.committed else names
+
+
+def landed_records(kind: str, profile: str | Profile) -> list[RunRecord]:
+    """Stored records of grid `<kind>-<ds>` for every dataset of the profile, in grid order
+    (a grid still running shows what landed)."""
+    p = get_profile(profile)
+    return [p.store.load_run(c) for ds in p.datasets for c in split_stored(f"{kind}-{ds}", p)[0]]
+
+
 def grid_command(name: str, p: Profile) -> str:
     return f"dmh grid {name}" + ("" if p.name == "paper" else f" --profile {p.name}")
 
