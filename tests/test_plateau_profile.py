@@ -135,3 +135,11 @@ def test_quantization_grid_is_dmh_at_the_budget_over_its_searched_mu(monkeypatch
     assert {(c.epochs, c.precision, c.face_crop, c.eval_split) for c in cs} == {(320, "bf16", "aligned", "val")}
     # its first run is the plateau grid's DMH run at the budget (cached, trained once)
     assert cs[0] in C.plateau_configs("pins", p)
+
+
+def test_ablation_grid_lands_every_variants_first_seed_first(monkeypatch):
+    _no_choices(monkeypatch)
+    p = get_profile("plateau")
+    cs = GRIDS["ablation"].items("lfw", p)
+    assert len(cs) == 18 and [c.seed for c in cs[:6]] == [0] * 6 and [c.seed for c in cs[6:12]] == [1] * 6
+    assert sorted(c.name() for c in cs) == sorted(c.name() for v in C.ablation_configs("lfw", p).values() for c in v)

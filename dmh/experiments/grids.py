@@ -39,7 +39,8 @@ GRIDS = {
                    "(9 trials, as DMH's): 3 lrs x its key loss weight"),
     "main": Grid("deep", C.main_configs, True, "DMH at every code length and seed"),
     "sensitivity": Grid("deep", C.sensitivity_configs, True, "DMH's validation candidates on test"),
-    "ablation": Grid("deep", lambda ds, p: [c for cs in C.ablation_configs(ds, p).values() for c in cs],
+    # seed by seed: every variant's first seed lands before any variant's last
+    "ablation": Grid("deep", lambda ds, p: [c for cs in zip(*C.ablation_configs(ds, p).values()) for c in cs],
                      True, "one-change variants of DMH at the longest code"),
     "budget": Grid("deep", C.budget_configs, True, "DMH at 0.5x to 8x the epochs (paper), on validation"),
     "ladder": Grid("deep", C.ladder_configs, True, "every deep method and DMH variant at 0.5x to "
