@@ -143,3 +143,13 @@ def test_ablation_grid_lands_every_variants_first_seed_first(monkeypatch):
     cs = GRIDS["ablation"].items("lfw", p)
     assert len(cs) == 18 and [c.seed for c in cs[:6]] == [0] * 6 and [c.seed for c in cs[6:12]] == [1] * 6
     assert sorted(c.name() for c in cs) == sorted(c.name() for v in C.ablation_configs("lfw", p).values() for c in v)
+
+
+def test_plan_line_counts_a_shared_run_once(monkeypatch):
+    import pandas as pd
+
+    from dmh.report import plateau_plan as PP
+    plan = pd.DataFrame({"runs": [12, 42], "landed": [3, 3], "landed (not counted before)": [3, 0],
+                         "left (not counted before)": [9, 36], "CPU hours left": [4.0, 10.0]})
+    assert " ".join(PP.plan_line(plan).split()).startswith("The verdict grids at the plateau budget: 3 of 48 distinct "
+                                         "runs landed; about 14 CPU hours left")

@@ -115,11 +115,12 @@ def grid_estimates(names: list[str], p, times: float = 1.0) -> list[dict]:
             configs = [replace(c, epochs=max(1, round(c.epochs * times))) for c in configs]
         unique = list({c.name(): c for c in configs}.values())
         stored = {c.name() for c in unique if p.store.has_run(c)}
-        skip = seen | stored
+        skip, stored_new = seen | stored, stored - seen
         todo = [c for c in unique if c.name() not in skip]
         seen |= {c.name() for c in unique}
         s, unknown = estimate_seconds(todo, p.store)
         rows.append({"grid": name, "runs": len(unique), "stored": len(stored),
+                     "stored, not counted before": len(stored_new),
                      "to train": len(todo), "cpu_s": s,
                      "unknown": unknown, "needs_tune": needs_tune})
     return rows

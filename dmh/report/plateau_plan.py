@@ -46,16 +46,19 @@ def plan_frame(profile="plateau") -> pd.DataFrame:
     for r in grid_estimates([f"{k}-{ds}" for ds in p.datasets for k in VERDICT_GRIDS], p):
         kind, _, ds = r["grid"].partition("-")
         rows.append({"dataset": NAMES[ds], "grid": kind, "runs": r["runs"], "landed": r["stored"],
+                     "landed (not counted before)": r["stored, not counted before"],
                      "left (not counted before)": r["to train"], "CPU hours left": r["cpu_s"] / 3600,
                      "priced": "its tune runs (choices not made)" if r["needs_tune"] else "its runs"})
     return pd.DataFrame(rows)
 
 
 def plan_line(plan: pd.DataFrame) -> str:
+    """What landed of the distinct runs (a run two grids share counted once), what is left."""
     total = plan["CPU hours left"].sum()
+    landed, left = plan["landed (not counted before)"].sum(), plan["left (not counted before)"].sum()
     return textwrap.fill(
-        f"The verdict grids at the plateau budget: {int(plan['landed'].sum())} of "
-        f"{int(plan['runs'].sum())} runs landed; about {total:.0f} CPU hours left on one thread "
+        f"The verdict grids at the plateau budget: {int(landed)} of {int(landed + left)} distinct "
+        f"runs landed; about {total:.0f} CPU hours left on one thread "
         f"(~{total / 2:.0f} h on this project's 2-core machine), so they train on a GPU "
         f"(`scripts/device_grid.sh` with DMH_PROFILE=plateau). Cut while only a CPU trains: "
         + ", ".join(f"{k}-<ds>" for k in CUT_ON_CPU) + " (the unseen-people chapter stays at 1x).", 90)
