@@ -58,3 +58,22 @@ def test_the_book_trains_only_weights_for_a_committed_profile():
     assert paper and {parse(n, get_profile("paper"))[0].job for n in paper} == {"checkpoint"}
     assert set(paper) < set(chapter_grids(stems, "paper"))  # the rest is read as committed
     assert book_grids(stems, "quick") == chapter_grids(stems, "quick")  # quick trains its own
+
+
+def test_ablation_at_plateau_by_hand(tmp_path, monkeypatch):
+    monkeypatch.setenv("DMH_RUNS", str(tmp_path))
+    monkeypatch.setattr(C, "hyperparameters", lambda m, ds, prof: {})
+    at = replace(PROFILES["quick"], name="quick-plateau", budget={"lfw": 4}, precision="bf16",
+                 ablation_seeds=(0, 1))
+    monkeypatch.setattr(PR, "plateau_of", lambda p: at)
+    assert PR.ablation_at_plateau("quick", ["plain trunk"]).empty
+    cfgs = C.ablation_configs("lfw", at, [C.FULL_DMH, "plain trunk"])
+    for c, m in [(cfgs[C.FULL_DMH][0], 0.5), (cfgs[C.FULL_DMH][1], 0.7), (cfgs["plain trunk"][0], 0.3)]:
+        assert c.epochs == 8 and c.precision == "bf16"
+        at.store.save_run(run_record(c, metrics=_metrics(m, m, 0.0)))
+    t = PR.ablation_at_plateau("quick", ["plain trunk"])
+    (row,) = t.to_dict("records")
+    assert row["variant"] == "plain trunk" and row["seeds"] == 1 and row["DMH seeds"] == 2
+    assert row["difference"] == pytest.approx(-0.3)
+    assert row["in seed std"] == pytest.approx(-0.3 / 0.1414214, rel=1e-5)  # DMH's std: 1 seed
+    assert row["verdict"] == "beyond two seed stds"

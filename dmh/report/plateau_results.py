@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..experiments.configs import FULL_DMH, ablation_configs
 from ..experiments.profiles import Profile, get_profile
 from . import frames as F
+from .ablations import verdict_table
 from .cost import estimate_seconds
 from .reading import grid_command, split_stored
 
@@ -54,6 +56,31 @@ def main_at_plateau(profile: str | Profile) -> pd.DataFrame:
                          "binary - float": means.loc[key, "map_all"] - means.loc[key, "map_all_float"],
                          "P@10": means.loc[key, "p_at_10"]})
     return pd.DataFrame(rows)
+
+
+def ablation_at_plateau(profile: str | Profile, variants: list[str]) -> pd.DataFrame:
+    """The named ablation variants against full DMH at the plateau budget, as far as both
+    landed (test, longest code): `ablations.verdict_table` rows (the difference in units of
+    the larger seed std; DMH's own where a variant has one seed) with the seeds landed."""
+    q = plateau_of(profile)
+    frames = []
+    for ds in (q.datasets if q else ()):
+        for name, cfgs in ablation_configs(ds, q, [FULL_DMH, *variants]).items():
+            landed = [c for c in cfgs if q.store.has_run(c)]
+            if landed:
+                frames.append(F.records_frame([q.store.load_run(c) for c in landed], variant=name))
+    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if not len(df):
+        return df
+    df["dataset"] = df["dataset"].map(F.NAMES)
+    both = [ds for ds, g in df.groupby("dataset") if FULL_DMH in set(g.variant) and g.variant.nunique() > 1]
+    df = df[df.dataset.isin(both)]
+    if not len(df):
+        return df
+    seeds = df.groupby(["dataset", "variant"]).size().rename("seeds").reset_index()
+    full = seeds[seeds.variant == FULL_DMH].set_index("dataset")["seeds"].rename("DMH seeds")
+    out = verdict_table(df, FULL_DMH).merge(seeds, on=["dataset", "variant"])
+    return out.merge(full, left_on="dataset", right_index=True)
 
 
 def main_plateau_lines(profile: str | Profile) -> str:
