@@ -77,3 +77,25 @@ def test_ablation_at_plateau_by_hand(tmp_path, monkeypatch):
     assert row["difference"] == pytest.approx(-0.3)
     assert row["in seed std"] == pytest.approx(-0.3 / 0.1414214, rel=1e-5)  # DMH's std: 1 seed
     assert row["verdict"] == "beyond two seed stds"
+
+
+def test_plateau_evidence_and_quantization_by_hand(tmp_path, monkeypatch):
+    monkeypatch.setenv("DMH_RUNS", str(tmp_path))
+    monkeypatch.setattr(C, "hyperparameters", lambda m, ds, prof: {})
+    at = replace(PROFILES["quick"], name="quick-plateau", budget={"lfw": 4}, precision="bf16")
+    monkeypatch.setattr(PR, "plateau_of", lambda p: at)
+    assert PR.plateau_evidence("quick").empty and PR.quantization_table("quick").empty
+    cs = C.plateau_configs("lfw", at)
+    dmh = [c for c in cs if c.method == "dmh" and c.trunk == "dense" and c.head == "conv_gap"
+           and len(c.losses) == 3]
+    ddh = [c for c in cs if c.method == "ddh"]
+    for c, m in [(dmh[0], 0.50), (dmh[1], 0.52), (ddh[0], 0.30)]:
+        at.store.save_run(run_record(c, metrics=_metrics(m, m + 0.05, 0.0)))
+    t = PR.plateau_evidence("quick").set_index("method")
+    assert t.loc["DMH", "budget epochs"] == 8 and t.loc["DMH", "at twice it"] == 0.52
+    assert t.loc["DMH", "gain"] == pytest.approx(0.04) and t.loc["DMH", "at its plateau"] == "yes"
+    assert t.loc["DDH", "at the budget"] == 0.30 and t.loc["DDH", "at its plateau"] == ""
+    q = C.quantization_configs("lfw", at)
+    at.store.save_run(run_record(q[1], metrics=_metrics(0.4, 0.43, 0.0)))
+    (row,) = PR.quantization_table("quick").to_dict("records")
+    assert row["mu"] == q[1].mu and row["codes - float"] == pytest.approx(-0.03)

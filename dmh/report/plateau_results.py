@@ -120,3 +120,47 @@ def plateau_finding(profile: str | Profile) -> str:
     said += [f"not trained yet: {', '.join(todo)}"] if todo else []
     return (f"**At the plateau budget** ([chapter](main_results.html)), DMH at {q.longest} bits: "
             + "; ".join(said) + ".")
+
+
+def plateau_evidence(profile: str | Profile) -> pd.DataFrame:
+    """The plateau grid as far as it landed (validation, longest code, seed 0): per dataset
+    and method or DMH variant, its mAP at the budget and at twice it, the gain of that
+    doubling and whether it is under `recipe.PLATEAU_GAIN` (the evidence that the result
+    runs are at their plateau)."""
+    from .ladder import who, with_gains
+    from .recipe import PLATEAU_GAIN
+
+    q = plateau_of(profile)
+    rows = [{"dataset": F.NAMES[r.dataset], "method": who(r.config), "epochs": r.config.epochs,
+             "val mAP@all": r.metrics["map_all"]}
+            for ds in (q.datasets if q else ()) for r in landed(f"plateau-{ds}", q)]
+    if not rows:
+        return pd.DataFrame()
+    df = with_gains(pd.DataFrame(rows))
+    budget = {F.NAMES[d]: q.epochs[d] * f for d, f in q.budget.items()}
+    out = []
+    for (ds, m), g in df.groupby(["dataset", "method"], sort=False):
+        at, twice = (g[g.epochs == budget[ds] * k] for k in (1, 2))
+        gain = twice["gain over half"].iloc[0] if len(twice) else float("nan")
+        out.append({"dataset": ds, "method": m, "budget epochs": budget[ds],
+                    "at the budget": at["val mAP@all"].iloc[0] if len(at) else float("nan"),
+                    "at twice it": twice["val mAP@all"].iloc[0] if len(twice) else float("nan"),
+                    "gain": gain, "at its plateau": "" if gain != gain else
+                    ("yes" if gain < PLATEAU_GAIN else "no")})
+    return pd.DataFrame(out)
+
+
+def quantization_table(profile: str | Profile) -> pd.DataFrame:
+    """The quantization grid as far as it landed: per dataset and mu, validation mAP@all of
+    the codes and of the float outputs, and the gap (issue 10's goal: within 3 points)."""
+    q = plateau_of(profile)
+    rows = [{"dataset": F.NAMES[r.dataset], "mu": r.config.mu, "epochs": r.config.epochs,
+             "codes val mAP@all": r.metrics["map_all"], "float val mAP@all": r.metrics["map_all_float"],
+             "codes - float": r.metrics["map_all"] - r.metrics["map_all_float"]}
+            for ds in (q.datasets if q else ()) for r in landed(f"quantization-{ds}", q)]
+    return pd.DataFrame(rows)
+
+
+def landed(name: str, p: Profile) -> list:
+    """The stored records of grid `name` of profile `p`, in grid order."""
+    return [p.store.load_run(c) for c in split_stored(name, p)[0]]
