@@ -73,7 +73,8 @@ def test_ablation_at_plateau_by_hand(tmp_path, monkeypatch):
         at.store.save_run(run_record(c, metrics=_metrics(m, m, 0.0)))
     t = PR.ablation_at_plateau("quick", ["plain trunk"])
     (row,) = t.to_dict("records")
-    assert row["variant"] == "plain trunk" and row["seeds"] == 1 and row["DMH seeds"] == 2
+    assert row["variant"] == "plain trunk" and row["seeds"] == 1
+    assert row["DMH (dense, conv-GAP, all losses) seeds"] == 2
     assert row["difference"] == pytest.approx(-0.3)
     assert row["in seed std"] == pytest.approx(-0.3 / 0.1414214, rel=1e-5)  # DMH's std: 1 seed
     assert row["verdict"] == "beyond two seed stds"
@@ -99,3 +100,18 @@ def test_plateau_evidence_and_quantization_by_hand(tmp_path, monkeypatch):
     at.store.save_run(run_record(q[1], metrics=_metrics(0.4, 0.43, 0.0)))
     (row,) = PR.quantization_table("quick").to_dict("records")
     assert row["mu"] == q[1].mu and row["codes - float"] == pytest.approx(-0.03)
+
+
+def test_comparison_at_plateau_by_hand(tmp_path, monkeypatch):
+    monkeypatch.setenv("DMH_RUNS", str(tmp_path))
+    monkeypatch.setattr(C, "hyperparameters", lambda m, ds, prof: {})
+    at = replace(PROFILES["quick"], name="quick-plateau", budget={"lfw": 4}, precision="bf16",
+                 seeds=(0, 1))
+    monkeypatch.setattr(PR, "plateau_of", lambda p: at)
+    cs = C.comparison_configs("lfw", at)
+    pick = {(c.method, c.bits, c.seed): c for c in cs}
+    for key, m in [(("dmh", 48, 0), 0.6), (("dmh", 48, 1), 0.8), (("ddh", 48, 0), 0.5), (("ddh", 12, 0), 0.1)]:
+        at.store.save_run(run_record(pick[key], metrics=_metrics(m, m, 0.0)))
+    (row,) = PR.comparison_at_plateau("quick").to_dict("records")  # the longest code only
+    assert row["variant"] == "DDH" and row["seeds"] == 1 and row["DMH seeds"] == 2
+    assert row["difference"] == pytest.approx(-0.2) and row["verdict"] == "within two seed stds"

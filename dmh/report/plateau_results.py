@@ -8,6 +8,7 @@ import pandas as pd
 
 from ..experiments.configs import FULL_DMH, ablation_configs
 from ..experiments.profiles import Profile, get_profile
+from ..methods import label
 from . import frames as F
 from .ablations import verdict_table
 from .cost import estimate_seconds
@@ -63,24 +64,38 @@ def ablation_at_plateau(profile: str | Profile, variants: list[str]) -> pd.DataF
     landed (test, longest code): `ablations.verdict_table` rows (the difference in units of
     the larger seed std; DMH's own where a variant has one seed) with the seeds landed."""
     q = plateau_of(profile)
-    frames = []
-    for ds in (q.datasets if q else ()):
-        for name, cfgs in ablation_configs(ds, q, [FULL_DMH, *variants]).items():
-            landed = [c for c in cfgs if q.store.has_run(c)]
-            if landed:
-                frames.append(F.records_frame([q.store.load_run(c) for c in landed], variant=name))
-    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    frames = [F.records_frame([q.store.load_run(c) for c in cfgs if q.store.has_run(c)], variant=name)
+              for ds in (q.datasets if q else ())
+              for name, cfgs in ablation_configs(ds, q, [FULL_DMH, *variants]).items()]
+    return _against(frames, FULL_DMH)
+
+
+def comparison_at_plateau(profile: str | Profile) -> pd.DataFrame:
+    """Each deep baseline against DMH at the plateau budget and the longest code, as far as
+    both landed (test): `verdict_table` rows with the seeds landed."""
+    q = plateau_of(profile)
+    frames = [F.records_frame([r], variant=label(r.config.method))
+              for ds in (q.datasets if q else ()) for r in landed(f"comparison-{ds}", q)
+              if r.config.bits == q.longest]
+    return _against(frames, label("dmh"))
+
+
+def _against(frames: list[pd.DataFrame], baseline: str) -> pd.DataFrame:
+    """`verdict_table` of the runs in `frames` against `baseline` per dataset where both
+    landed, with each one's seeds and the baseline's."""
+    df = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) \
+        else pd.DataFrame()
     if not len(df):
         return df
     df["dataset"] = df["dataset"].map(F.NAMES)
-    both = [ds for ds, g in df.groupby("dataset") if FULL_DMH in set(g.variant) and g.variant.nunique() > 1]
+    both = [ds for ds, g in df.groupby("dataset") if baseline in set(g.variant) and g.variant.nunique() > 1]
     df = df[df.dataset.isin(both)]
     if not len(df):
         return df
-    seeds = df.groupby(["dataset", "variant"]).size().rename("seeds").reset_index()
-    full = seeds[seeds.variant == FULL_DMH].set_index("dataset")["seeds"].rename("DMH seeds")
-    out = verdict_table(df, FULL_DMH).merge(seeds, on=["dataset", "variant"])
-    return out.merge(full, left_on="dataset", right_index=True)
+    seeds = df.groupby(["dataset", "variant"], sort=False).size().rename("seeds").reset_index()
+    own = seeds[seeds.variant == baseline].set_index("dataset")["seeds"].rename(f"{baseline} seeds")
+    out = verdict_table(df, baseline).merge(seeds, on=["dataset", "variant"])
+    return out.merge(own, left_on="dataset", right_index=True)
 
 
 def main_plateau_lines(profile: str | Profile) -> str:
