@@ -23,7 +23,7 @@ def test_landed_cells_beside_1x(tmp_path, monkeypatch):
     monkeypatch.setattr(PR, "plateau_of", lambda p: at)
     assert PR.main_at_plateau(one).empty
     lines = PR.main_plateau_lines(one).splitlines()
-    assert lines[:2] == ["Profile `quick-plateau`: LFW 4x (8 epochs), bf16; test queries, seeds [0, 1].",
+    assert lines[:2] == ["Profile `quick-plateau`: LFW 4x (8 epochs, box crop), bf16; test queries, seeds [0, 1].",
                          "LFW: 0 of 4 runs landed; the rest: `dmh grid main-lfw --profile quick-plateau`."]
     mains = C.main_configs("lfw", at)
     assert [(c.bits, c.seed, c.epochs, c.precision) for c in mains] == \

@@ -104,7 +104,8 @@ def main_plateau_lines(profile: str | Profile) -> str:
     q = plateau_of(profile)
     if q is None:
         return f"The {get_profile(profile).name} profile has no plateau runs (profile `paper` does)."
-    budgets = ", ".join(f"{F.NAMES.get(d, d)} {f}x ({q.epochs[d] * f} epochs)" for d, f in q.budget.items())
+    budgets = ", ".join(f"{F.NAMES.get(d, d)} {f}x ({q.epochs[d] * f} epochs, "
+                        f"{q.face_crop.get(d, 'box')} crop)" for d, f in q.budget.items())
     out = [f"Profile `{q.name}`: {budgets}, {q.precision}; test queries, seeds {list(q.seeds)}."]
     for ds in q.datasets:
         landed, left = split_stored(f"main-{ds}", q)
