@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..experiments.configs import FULL_DMH, ablation_configs
+from ..experiments.configs import ABLATIONS, FULL_DMH, ablation_configs
 from ..experiments.profiles import Profile, get_profile
 from ..methods import label
 from . import frames as F
 from .ablations import verdict_table
+from .spread import spread_words
 from .cost import estimate_seconds
 from .reading import grid_command, split_stored
 
@@ -134,8 +135,14 @@ def plateau_finding(profile: str | Profile) -> str:
             f"{r['P@10']:.3f}, binary - float {r['binary - float']:+.3f}" for _, r in top.iterrows()]
     todo = [F.NAMES.get(ds, ds) for ds in q.datasets if F.NAMES.get(ds, ds) not in set(top.get("dataset", []))]
     said += [f"not trained yet: {', '.join(todo)}"] if todo else []
+    variants = [v for v in ABLATIONS if v != FULL_DMH]
+    against = [f"{r.dataset} {r.variant} {r['variant mean']:.4f} ({r.seeds} seed{'s' * (r.seeds != 1)}) "
+               f"vs {r['baseline mean']:.4f} ({spread_words(r['in seed std'])})"
+               for _, r in ablation_at_plateau(profile, variants).iterrows()]
     return (f"**At the plateau budget** ([chapter](main_results.html)), DMH at {q.longest} bits: "
-            + "; ".join(said) + ".")
+            + "; ".join(said) + "." + (" Its one-change variants there, as far as they landed "
+                                       "([ablations](ablation_dense.html)): " + "; ".join(against)
+                                       + "." if against else ""))
 
 
 def plateau_evidence(profile: str | Profile) -> pd.DataFrame:
