@@ -1,7 +1,8 @@
-"""DMH's results at the plateau budget as far as profile `plateau`'s main grid has landed
-(issue 10). A chapter at the 1x budget shows them in a section of their own, each cell beside
-the same cell at 1x: never inside a 1x table, so no table mixes budgets. Reads records only:
-the book never trains these (a CPU takes sittings; see the recipe chapter's plan)."""
+"""Profile `plateau`'s grids as far as they have landed (issue 10): DMH's main cells, its
+one-change variants and the deep baselines against it, each method's plateau evidence and
+the code-float gap per mu. A chapter at the 1x budget shows them in a section of its own,
+beside the same cells at 1x: never inside a 1x table, so no table mixes budgets. Reads
+records only: the book never trains these (a CPU takes sittings; see the recipe chapter)."""
 from __future__ import annotations
 
 import pandas as pd
@@ -11,9 +12,9 @@ from ..experiments.profiles import Profile, get_profile
 from ..methods import label
 from . import frames as F
 from .ablations import verdict_table
-from .spread import spread_words
 from .cost import estimate_seconds
 from .reading import grid_command, split_stored
+from .spread import spread_words
 
 # The issue's goal for DMH at the longest code (closed protocol, test queries, 3 seeds).
 GOAL_MAP = {"lfw": 0.70, "pins": 0.50}
@@ -40,11 +41,11 @@ def main_at_plateau(profile: str | Profile) -> pd.DataFrame:
         return pd.DataFrame()
     rows = []
     for ds in q.datasets:
-        landed, _ = split_stored(f"main-{ds}", q)
-        if not landed:
+        stored, _ = split_stored(f"main-{ds}", q)
+        if not stored:
             continue
-        at = F.records_frame([q.store.load_run(c) for c in landed])
-        at["precision"] = [c.precision for c in landed]
+        at = F.records_frame([q.store.load_run(c) for c in stored])
+        at["precision"] = [c.precision for c in stored]
         one = [p.store.load_run(c) for c in split_stored(f"main-{ds}", p)[0]]
         mine = _cells(at, "map_all")
         before = _cells(F.records_frame(one), "map_all") if one else pd.DataFrame()
@@ -109,11 +110,11 @@ def main_plateau_lines(profile: str | Profile) -> str:
                         f"{q.face_crop.get(d, 'box')} crop)" for d, f in q.budget.items())
     out = [f"Profile `{q.name}`: {budgets}, {q.precision}; test queries, seeds {list(q.seeds)}."]
     for ds in q.datasets:
-        landed, left = split_stored(f"main-{ds}", q)
+        stored, left = split_stored(f"main-{ds}", q)
         s, unknown = estimate_seconds(left, q.store)
         hours = f", about {s / 3600:.1f} CPU hours" if not unknown else ""
         rest = f"; the rest: `{grid_command(f'main-{ds}', q)}`{hours}" if left else ""
-        out.append(f"{F.NAMES.get(ds, ds)}: {len(landed)} of {len(landed) + len(left)} runs "
+        out.append(f"{F.NAMES.get(ds, ds)}: {len(stored)} of {len(stored) + len(left)} runs "
                    f"landed{rest}.")
     goals = ", ".join(f"{F.NAMES[d]} >= {v:.2f}" for d, v in GOAL_MAP.items())
     p10 = ", ".join(f"{F.NAMES[d]} precision@10 >= {v:.2f}" for d, v in GOAL_P_AT_10.items())
