@@ -14,10 +14,11 @@ FEATURE_NAMES = {"pixels": "pixels", "dmh_trunk": "DMH trunk"}
 
 
 def deep_frame(recs) -> pd.DataFrame:
-    """`records_frame` with methods by their labels."""
+    """`records_frame` with methods by their labels, by dataset and code length (shortest
+    first, whatever order the grid trained them in; stable: methods keep the grid's order)."""
     df = records_frame(recs)
     df["method"] = df["label"]
-    return df
+    return df.sort_values(["dataset", "bits"], kind="stable").reset_index(drop=True) if len(df) else df
 
 
 def shallow_frame(recs) -> pd.DataFrame:
