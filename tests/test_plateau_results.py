@@ -14,6 +14,16 @@ def _metrics(m: float, f: float, p10: float) -> dict:
             "precision_at_k": {"10": p10}}
 
 
+def _plateau(tmp_path, monkeypatch, **changes):
+    """A quick-profile copy at 4x its budget in bf16 standing in for `plateau`, records in
+    `tmp_path`, no validation choices."""
+    monkeypatch.setenv("DMH_RUNS", str(tmp_path))
+    monkeypatch.setattr(C, "hyperparameters", lambda m, ds, prof: {})
+    at = replace(PROFILES["quick"], name="quick-plateau", budget={"lfw": 4}, precision="bf16", **changes)
+    monkeypatch.setattr(PR, "plateau_of", lambda p: at)
+    return at
+
+
 def test_landed_cells_beside_1x(tmp_path, monkeypatch):
     monkeypatch.setenv("DMH_RUNS", str(tmp_path))
     monkeypatch.setattr(C, "hyperparameters", lambda m, ds, prof: {})
@@ -61,11 +71,7 @@ def test_the_book_trains_only_weights_for_a_committed_profile():
 
 
 def test_ablation_at_plateau_by_hand(tmp_path, monkeypatch):
-    monkeypatch.setenv("DMH_RUNS", str(tmp_path))
-    monkeypatch.setattr(C, "hyperparameters", lambda m, ds, prof: {})
-    at = replace(PROFILES["quick"], name="quick-plateau", budget={"lfw": 4}, precision="bf16",
-                 ablation_seeds=(0, 1))
-    monkeypatch.setattr(PR, "plateau_of", lambda p: at)
+    at = _plateau(tmp_path, monkeypatch, ablation_seeds=(0, 1))
     assert PR.ablation_at_plateau("quick", ["plain trunk"]).empty
     cfgs = C.ablation_configs("lfw", at, [C.FULL_DMH, "plain trunk"])
     for c, m in [(cfgs[C.FULL_DMH][0], 0.5), (cfgs[C.FULL_DMH][1], 0.7), (cfgs["plain trunk"][0], 0.3)]:
@@ -81,10 +87,7 @@ def test_ablation_at_plateau_by_hand(tmp_path, monkeypatch):
 
 
 def test_plateau_evidence_and_quantization_by_hand(tmp_path, monkeypatch):
-    monkeypatch.setenv("DMH_RUNS", str(tmp_path))
-    monkeypatch.setattr(C, "hyperparameters", lambda m, ds, prof: {})
-    at = replace(PROFILES["quick"], name="quick-plateau", budget={"lfw": 4}, precision="bf16")
-    monkeypatch.setattr(PR, "plateau_of", lambda p: at)
+    at = _plateau(tmp_path, monkeypatch)
     assert PR.plateau_evidence("quick").empty and PR.quantization_table("quick").empty
     cs = C.plateau_configs("lfw", at)
     dmh = [c for c in cs if c.method == "dmh" and c.trunk == "dense" and c.head == "conv_gap"
@@ -103,11 +106,7 @@ def test_plateau_evidence_and_quantization_by_hand(tmp_path, monkeypatch):
 
 
 def test_comparison_at_plateau_by_hand(tmp_path, monkeypatch):
-    monkeypatch.setenv("DMH_RUNS", str(tmp_path))
-    monkeypatch.setattr(C, "hyperparameters", lambda m, ds, prof: {})
-    at = replace(PROFILES["quick"], name="quick-plateau", budget={"lfw": 4}, precision="bf16",
-                 seeds=(0, 1))
-    monkeypatch.setattr(PR, "plateau_of", lambda p: at)
+    at = _plateau(tmp_path, monkeypatch, seeds=(0, 1))
     cs = C.comparison_configs("lfw", at)
     pick = {(c.method, c.bits, c.seed): c for c in cs}
     for key, m in [(("dmh", 48, 0), 0.6), (("dmh", 48, 1), 0.8), (("ddh", 48, 0), 0.5), (("ddh", 12, 0), 0.1)]:

@@ -41,12 +41,12 @@ def main_at_plateau(profile: str | Profile) -> pd.DataFrame:
         return pd.DataFrame()
     rows = []
     for ds in q.datasets:
-        stored, _ = split_stored(f"main-{ds}", q)
-        if not stored:
+        runs = landed(f"main-{ds}", q)
+        if not runs:
             continue
-        at = F.records_frame([q.store.load_run(c) for c in stored])
-        at["precision"] = [c.precision for c in stored]
-        one = [p.store.load_run(c) for c in split_stored(f"main-{ds}", p)[0]]
+        at = F.records_frame(runs)
+        at["precision"] = [r.config.precision for r in runs]
+        one = landed(f"main-{ds}", p)
         mine = _cells(at, "map_all")
         before = _cells(F.records_frame(one), "map_all") if one else pd.DataFrame()
         means = at.groupby(["dataset", "bits"])[["map_all", "map_all_float", "p_at_10"]].mean()
