@@ -129,6 +129,25 @@ def quantization_configs(dataset: str, p: Profile) -> list[TrainConfig]:
     return [at_budget(replace(base, mu=m), p) for m in mus]
 
 
+# Trials of the binary-float gap, each one change to DMH's chosen recipe (scripts/
+# code_float_gap.py: at the plateau budget a sixth of the bits split the faces 67/33 or worse)
+GAP_TRIALS = {
+    "recipe as chosen": {},
+    "classifier on the codes": {"model_kwargs": {"classify_codes": True}},
+    "bit balance 0.01": {"method_kwargs": {"balance": 0.01}},
+    "bit balance 0.1": {"method_kwargs": {"balance": 0.1}},
+}
+
+
+def gap_configs(dataset: str, p: Profile) -> dict[str, TrainConfig]:
+    """DMH's chosen config on validation (first seed, longest code) with each gap trial, as
+    the profile's result runs train (`at_budget`: the plateau profile's recipe as chosen is
+    the quantization grid's run): which change brings the codes' mAP nearer their float
+    outputs' without losing mAP?"""
+    base = method_config("dmh", dataset, p, bits=p.longest, seed=p.seeds[0], eval_split="val")
+    return {name: at_budget(replace(base, **change), p) for name, change in GAP_TRIALS.items()}
+
+
 SPEED_TRIAL = "bfloat16 autocast"  # a trial of speed: kept if it costs no mAP
 
 

@@ -49,6 +49,8 @@ GRIDS = {
                     "validation at the profile's result budget and twice it: at its plateau?"),
     "quantization": Grid("deep", C.quantization_configs, True, "DMH on validation as the result "
                          "runs train, at each searched mu: the binary-float gap at the budget"),
+    "gap": Grid("deep", lambda ds, p: list(C.gap_configs(ds, p).values()), True,
+                "DMH on validation: bit balance, classifier on the codes: the binary-float gap"),
     "comparison": Grid("deep", C.comparison_configs, True, "every deep method, equal budget"),
     "trunk": Grid("deep", trunk_configs, True, "DMH on validation: trunk sizes (growth rate, "
                   "layers per block) at the paper trunk's training FLOPs"),

@@ -1,3 +1,4 @@
+from .bit_balance_loss import BitBalanceLoss
 from .center_loss import CenterLoss
 from .csq_loss import CSQLoss, hash_centers
 from .dcdh_loss import DCDHLoss
@@ -8,5 +9,5 @@ from .dsh_loss import DSHLoss
 from .hashnet_loss import HashNetLoss
 from .quantization_loss import QuantizationLoss
 
-__all__ = ["CenterLoss", "QuantizationLoss", "DMHLoss", "DDHLoss", "DSHLoss", "DPSHLoss",
+__all__ = ["BitBalanceLoss", "CenterLoss", "QuantizationLoss", "DMHLoss", "DDHLoss", "DSHLoss", "DPSHLoss",
            "HashNetLoss", "CSQLoss", "hash_centers", "DCDHLoss"]

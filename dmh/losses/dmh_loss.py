@@ -1,4 +1,5 @@
-"""DMH objective: softmax cross-entropy + lam * center loss + mu * quantization loss."""
+"""DMH objective: softmax cross-entropy + lam * center loss + mu * quantization loss (+ an
+optional bit-balance term, a recipe trial)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .bit_balance_loss import BitBalanceLoss
 from .center_loss import CenterLoss
 from .quantization_loss import QuantizationLoss
 
@@ -35,6 +37,8 @@ class DMHLoss(nn.Module):
         use_center: include the center loss term.
         use_quantization: include the quantization term.
         label_smoothing: of the cross-entropy targets (0, the paper's, is plain softmax).
+        balance: weight of a bit-balance term (:class:`BitBalanceLoss`); 0, the paper's,
+            leaves it out (a trial of the code-float gap).
     """
 
     def __init__(
@@ -49,6 +53,7 @@ class DMHLoss(nn.Module):
         use_center: bool = True,
         use_quantization: bool = True,
         label_smoothing: float = 0.0,
+        balance: float = 0.0,
     ) -> None:
         super().__init__()
         if not (use_softmax or use_center or use_quantization):
@@ -58,6 +63,10 @@ class DMHLoss(nn.Module):
         self.lam = lam
         self.mu = mu
         self.label_smoothing = label_smoothing
+        if not balance >= 0.0:
+            raise ValueError(f"balance must be >= 0, got {balance!r}")
+        self.balance = balance
+        self.bit_balance = BitBalanceLoss()
         self.use_softmax = use_softmax
         self.use_center = use_center
         self.use_quantization = use_quantization
@@ -84,6 +93,10 @@ class DMHLoss(nn.Module):
             quant = self.quant(h)
             parts.append(self.mu * quant)
             terms["quant"] = quant.detach()
+        if self.balance > 0:
+            bal = self.bit_balance(h)
+            parts.append(self.balance * bal)
+            terms["balance"] = bal.detach()
         return torch.stack(parts).sum(), terms
 
     def update_centers(self, h: torch.Tensor, y: torch.Tensor) -> None:

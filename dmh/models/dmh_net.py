@@ -29,6 +29,9 @@ class DMHNet(nn.Module):
         n_bits: code length K (any positive int; 12/24/36/48 in the experiments).
         trunk: 'dense' (DenseNet-style) or 'plain' (ablation of matched depth/params).
         head: 'conv_gap' (1x1 conv + global average pooling) or 'fc' (flatten + linear, ablation).
+        classify_codes: the classifier reads the codes ``sign(h)`` and passes its gradient
+            straight through to ``h`` (as Greedy Hash, NeurIPS 2018, trains); False, the
+            paper's, reads ``h`` (a trial of the code-float gap).
         **trunk_kwargs: forwarded to :class:`ConvTrunk` (stem_channels, growth_rate, ...).
     """
 
@@ -39,6 +42,7 @@ class DMHNet(nn.Module):
         n_bits: int = 48,
         trunk: str = "dense",
         head: str = "conv_gap",
+        classify_codes: bool = False,
         **trunk_kwargs: Any,
     ) -> None:
         super().__init__()
@@ -48,6 +52,7 @@ class DMHNet(nn.Module):
             raise ValueError(f"n_bits and n_classes must be positive, got {n_bits}, {n_classes}")
         self.n_bits = n_bits
         self.n_classes = n_classes
+        self.classify_codes = classify_codes
         self.trunk = ConvTrunk(dense=trunk == "dense", **trunk_kwargs)
         if head == "conv_gap":
             self.head = ConvGAPHashHead(self.trunk.out_channels, n_bits)
@@ -67,4 +72,6 @@ class DMHNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         h = self.forward_head(self.forward_features(x))
+        if self.classify_codes:  # forward: the signs; backward: the identity
+            return h, self.classifier(h + (torch.sign(h) - h).detach())
         return h, self.classifier(h)

@@ -1,0 +1,57 @@
+"""The binary-float gap trials (grid `gap-<ds>`, validation): per trial, the codes' mAP@all,
+their float outputs', the gap between them (issue 10's goal: within 3 points), and the
+codes' change from the recipe as chosen in the study's seed std."""
+from __future__ import annotations
+
+import textwrap
+
+import pandas as pd
+
+from ..experiments import configs as C
+from ..experiments.profiles import Profile, get_profile
+from .frames import NAMES
+from .reading import grid_command
+from .recipe import study_seed_std
+from .spread import in_seed_std
+
+GAP_GOAL = 0.03  # binary codes within 3 points of the same model's float outputs
+
+
+def gap_frame(profile: str | Profile) -> pd.DataFrame:
+    """One row per gap trial that landed, per dataset of the profile."""
+    p = get_profile(profile)
+    rows = []
+    for ds in p.datasets:
+        std = study_seed_std(ds, p)
+        got = {name: p.store.load_run(c, grid_command(f"gap-{ds}", p))
+               for name, c in C.gap_configs(ds, p).items() if p.store.has_run(c)}
+        base = got.get("recipe as chosen")
+        for name, r in got.items():
+            codes, floats = r.metrics["map_all"], r.metrics["map_all_float"]
+            diff = codes - base.metrics["map_all"] if base else float("nan")
+            rows.append({"dataset": NAMES[ds], "trial": name, "codes val mAP@all": codes,
+                         "float val mAP@all": floats, "codes - float": codes - floats,
+                         "codes vs chosen": diff, "in seed std": in_seed_std(diff, std)})
+    return pd.DataFrame(rows)
+
+
+def gap_lines(df: pd.DataFrame) -> str:
+    """Per dataset: the recipe's gap, the trial with the narrowest one, and whether any trial
+    both meets the goal and keeps the codes' mAP (no loss beyond two seed stds)."""
+    out = []
+    for ds, g in df.groupby("dataset", sort=False):
+        base = g[g.trial == "recipe as chosen"]
+        if not len(base):
+            out.append(f"{ds}: the recipe as chosen has not landed; nothing to compare with.")
+            continue
+        b, narrow = base.iloc[0], g.loc[g["codes - float"].idxmax()]
+        line = (f"{ds}: as chosen, the codes are {-b['codes - float'] * 100:.1f} points under "
+                f"their float outputs; {narrow.trial} has the narrowest gap "
+                f"({-narrow['codes - float'] * 100:.1f} points, codes {narrow['codes vs chosen']:+.4f}).")
+        keep = g[(g["codes - float"] >= -GAP_GOAL) & ~(g["in seed std"] < -2)]
+        line += (f" Within {GAP_GOAL * 100:.0f} points and no loss beyond two seed stds: "
+                 f"{', '.join(keep.trial)}." if len(keep) else
+                 f" No trial brings the codes within {GAP_GOAL * 100:.0f} points of their floats "
+                 "without losing mAP beyond two seed stds.")
+        out.append(line)
+    return "\n".join(textwrap.fill(s, 90) for s in out)

@@ -1,0 +1,70 @@
+"""The binary-float gap trials: the bit-balance term and the classifier on the codes by hand,
+and their grid changes one thing each from the chosen recipe."""
+import pytest
+import torch
+
+from dmh.experiments import configs as C
+from dmh.experiments.profiles import get_profile
+from dmh.losses import BitBalanceLoss, DMHLoss
+from dmh.models import DMHNet
+
+
+def test_bit_balance_by_hand():
+    h = torch.tensor([[1.0, 1.0, 0.5], [-1.0, 1.0, -0.1]])
+    # bit means 0, 1, 0.2 -> 0 + 1 + 0.04
+    assert BitBalanceLoss()(h).item() == pytest.approx(1.04)
+    assert BitBalanceLoss()(torch.tensor([[1.0, -1.0], [-1.0, 1.0]])).item() == 0.0
+
+
+def test_balance_weight_enters_the_dmh_total_only_when_set():
+    torch.manual_seed(0)
+    h, logits, y = torch.tanh(torch.randn(6, 8)), torch.randn(6, 3), torch.tensor([0, 1, 2, 0, 1, 2])
+    plain = DMHLoss(n_classes=3, n_bits=8, lam=0.1, mu=0.01)
+    total0, terms0 = plain(h, logits, y)
+    assert "balance" not in terms0
+    total, terms = DMHLoss(n_classes=3, n_bits=8, lam=0.1, mu=0.01, balance=0.5)(h, logits, y)
+    expected = h.mean(0).pow(2).sum()
+    assert terms["balance"].item() == pytest.approx(expected.item())
+    assert total.item() == pytest.approx(total0.item() + 0.5 * expected.item(), rel=1e-6)
+    with pytest.raises(ValueError, match="balance"):
+        DMHLoss(n_classes=3, n_bits=8, balance=-1.0)
+
+
+def test_classifier_on_the_codes_reads_signs_and_passes_gradients_straight():
+    torch.manual_seed(0)
+    net = DMHNet(n_classes=4, n_bits=8, classify_codes=True).eval()
+    x = torch.randn(2, 3, 32, 32)
+    h, logits = net(x)
+    assert torch.allclose(logits, net.classifier(torch.sign(h)))
+    # the gradient reaching h is the one the codes get: W^T dL/dlogits, not through sign's 0
+    h.retain_grad()
+    logits.sum().backward()
+    assert torch.allclose(h.grad, net.classifier.weight.sum(0).expand(2, -1))
+    # off (the paper's), the classifier reads h itself
+    net.classify_codes = False
+    h2, logits2 = net(x)
+    assert torch.allclose(logits2, net.classifier(h2))
+
+
+def test_gap_trials_change_one_thing_each(monkeypatch):
+    p = get_profile("paper")
+    monkeypatch.setattr(C, "method_config", lambda m, ds, p, **kw: C.base_config(ds, p, **kw))
+    trials = C.gap_configs("lfw", p)
+    base = trials.pop("recipe as chosen")
+    assert base.eval_split == "val" and base.bits == p.longest and base.precision == "fp32"
+    for name, c in trials.items():
+        changed = {f for f in ("method_kwargs", "model_kwargs") if getattr(c, f) != getattr(base, f)}
+        assert len(changed) == 1, name
+        assert c.key() != base.key()
+    plateau = get_profile("plateau")
+    assert {(c.epochs, c.precision) for c in C.gap_configs("lfw", plateau).values()} == \
+        {(16 * base.epochs, "bf16")}
+
+
+def test_plateau_gap_trials_start_from_the_quantization_grids_run():
+    """With the validation choices, the plateau profile's untouched trial is the run the
+    quantization grid trained (read, not retrained)."""
+    plateau = get_profile("plateau")
+    chosen = C.gap_configs("lfw", plateau)["recipe as chosen"]
+    assert chosen.key() == C.quantization_configs("lfw", plateau)[0].key()
+    assert plateau.store.has_run(chosen)
