@@ -68,3 +68,23 @@ def test_plateau_gap_trials_start_from_the_quantization_grids_run():
     chosen = C.gap_configs("lfw", plateau)["recipe as chosen"]
     assert chosen.key() == C.quantization_configs("lfw", plateau)[0].key()
     assert plateau.store.has_run(chosen)
+
+
+def test_gap_lines_by_hand():
+    import pandas as pd
+
+    from dmh.report.code_float_gap import gap_lines
+
+    row = lambda t, codes, floats, diff, z: {"dataset": "LFW", "trial": t, "codes val mAP@all": codes,  # noqa: E731
+                                             "float val mAP@all": floats, "codes - float": codes - floats,
+                                             "codes vs chosen": diff, "in seed std": z}
+    df = pd.DataFrame([row("recipe as chosen", 0.70, 0.75, 0.0, 0.0),
+                       row("narrow but worse", 0.60, 0.62, -0.10, -5.0),
+                       row("narrow and as good", 0.71, 0.735, 0.01, 0.5)])
+    text = gap_lines(df).replace("\n", " ")
+    assert "as chosen, the codes are 5.0 points under" in text
+    assert "narrow but worse has the narrowest gap (2.0 points" in text
+    assert "no loss beyond two seed stds: narrow and as good." in text
+    assert "No trial" in gap_lines(df.iloc[:2]).replace("\n", " ")
+    assert "has not landed" in gap_lines(df.iloc[1:])
+    assert "No seed spread" in gap_lines(df.assign(**{"in seed std": float("nan")}))

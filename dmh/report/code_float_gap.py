@@ -48,6 +48,9 @@ def gap_lines(df: pd.DataFrame) -> str:
         line = (f"{ds}: as chosen, the codes are {-b['codes - float'] * 100:.1f} points under "
                 f"their float outputs; {narrow.trial} has the narrowest gap "
                 f"({-narrow['codes - float'] * 100:.1f} points, codes {narrow['codes vs chosen']:+.4f}).")
+        if g["in seed std"].isna().all():
+            out.append(line + " No seed spread to judge the codes' changes by (one seed).")
+            continue
         keep = g[(g["codes - float"] >= -GAP_GOAL) & ~(g["in seed std"] < -2)]
         line += (f" Within {GAP_GOAL * 100:.0f} points and no loss beyond two seed stds: "
                  f"{', '.join(keep.trial)}." if len(keep) else
