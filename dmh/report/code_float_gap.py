@@ -36,8 +36,9 @@ def gap_frame(profile: str | Profile) -> pd.DataFrame:
 
 
 def gap_lines(df: pd.DataFrame) -> str:
-    """Per dataset: the recipe's gap, the trial with the narrowest one, and whether any trial
-    both meets the goal and keeps the codes' mAP (no loss beyond two seed stds)."""
+    """Per dataset: the recipe's gap, the trial with the narrowest one, the trials whose codes
+    beat the recipe's by more than two seed stds, and the trials that both meet the goal and
+    keep the codes' mAP (no loss beyond two seed stds)."""
     out = []
     for ds, g in df.groupby("dataset", sort=False):
         base = g[g.trial == "recipe as chosen"]
@@ -51,6 +52,11 @@ def gap_lines(df: pd.DataFrame) -> str:
         if g["in seed std"].isna().all():
             out.append(line + " No seed spread to judge the codes' changes by (one seed).")
             continue
+        better = g[g["in seed std"] > 2]
+        line += (" Codes better by more than two seed stds (kept by the trials' rule): " + ", ".join(
+            f"{r.trial} ({r['codes vs chosen']:+.4f}, {r['in seed std']:+.1f} seed std)"
+            for _, r in better.iterrows()) + "." if len(better) else
+            " No trial's codes beat the recipe as chosen by more than two seed stds.")
         keep = g[(g["codes - float"] >= -GAP_GOAL) & ~(g["in seed std"] < -2)]
         line += (f" Within {GAP_GOAL * 100:.0f} points and no loss beyond two seed stds: "
                  f"{', '.join(keep.trial)}." if len(keep) else
