@@ -92,3 +92,14 @@ def test_gap_lines_by_hand():
     assert "No trial" in gap_lines(df.iloc[:2]).replace("\n", " ")
     assert "has not landed" in gap_lines(df.iloc[1:])
     assert "No seed spread" in gap_lines(df.assign(**{"in seed std": float("nan")}))
+
+
+def test_gap_missing_names_the_untrained_trials(monkeypatch):
+    from dmh.report import code_float_gap as CG
+
+    p = get_profile("plateau")
+    have = {C.gap_configs("lfw", p)["recipe as chosen"].key()}
+    monkeypatch.setattr(type(p.store), "has_run", lambda self, c: c.key() in have)
+    missing = CG.gap_missing(p)
+    assert "LFW: recipe as chosen" not in missing
+    assert "LFW: bit balance 0.1" in missing and "Pins: recipe as chosen" in missing

@@ -35,6 +35,13 @@ def gap_frame(profile: str | Profile) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def gap_missing(profile: str | Profile) -> list[str]:
+    """`<dataset>: <trial>` for every gap trial of the profile not trained yet."""
+    p = get_profile(profile)
+    return [f"{NAMES[ds]}: {name}" for ds in p.datasets
+            for name, c in C.gap_configs(ds, p).items() if not p.store.has_run(c)]
+
+
 def gap_lines(df: pd.DataFrame) -> str:
     """Per dataset: the recipe's gap, the trial with the narrowest one, the trials whose codes
     beat the recipe's by more than two seed stds, and the trials that both meet the goal and
