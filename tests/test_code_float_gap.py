@@ -87,7 +87,7 @@ def test_gap_lines_by_hand():
     assert "no loss beyond two seed stds: narrow and as good." in text
     assert "No trial's codes beat" in text
     better = pd.concat([df, pd.DataFrame([row("better codes", 0.80, 0.86, 0.10, 5.0)])])
-    assert "(kept by the trials' rule): better codes (+0.1000, +5.0 seed std)." in \
+    assert "two seed stds: better codes (+0.1000, +5.0 seed std)." in \
         gap_lines(better).replace("\n", " ")
     assert "No trial" in gap_lines(df.iloc[:2]).replace("\n", " ")
     assert "has not landed" in gap_lines(df.iloc[1:])

@@ -10,12 +10,10 @@ import pandas as pd
 from ..experiments import configs as C
 from ..experiments.profiles import Profile, get_profile
 from .frames import NAMES
+from .plateau_results import GOAL_FLOAT_GAP as GAP_GOAL
 from .reading import grid_command
 from .recipe import study_seed_std
 from .spread import in_seed_std
-
-GAP_GOAL = 0.03  # binary codes within 3 points of the same model's float outputs
-
 
 def gap_frame(profile: str | Profile) -> pd.DataFrame:
     """One row per gap trial that landed, per dataset of the profile."""
@@ -60,7 +58,7 @@ def gap_lines(df: pd.DataFrame) -> str:
             out.append(line + " No seed spread to judge the codes' changes by (one seed).")
             continue
         better = g[g["in seed std"] > 2]
-        line += (" Codes better by more than two seed stds (kept by the trials' rule): " + ", ".join(
+        line += (" Codes better by more than two seed stds: " + ", ".join(
             f"{r.trial} ({r['codes vs chosen']:+.4f}, {r['in seed std']:+.1f} seed std)"
             for _, r in better.iterrows()) + "." if len(better) else
             " No trial's codes beat the recipe as chosen by more than two seed stds.")
