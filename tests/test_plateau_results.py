@@ -114,3 +114,11 @@ def test_comparison_at_plateau_by_hand(tmp_path, monkeypatch):
     (row,) = PR.comparison_at_plateau("quick").to_dict("records")  # the longest code only
     assert row["variant"] == "DDH" and row["seeds"] == 1 and row["DMH seeds"] == 2
     assert row["difference"] == pytest.approx(-0.2) and row["verdict"] == "within two seed stds"
+    assert row["at 1x"] != row["at 1x"]  # no 1x run of DDH yet: NaN, and no line
+    assert PR.comparison_plateau_lines(PR.comparison_at_plateau("quick")) == ""
+    one_x = {(c.method, c.bits): c for c in C.comparison_configs("lfw", PROFILES["quick"]) if c.seed == 0}
+    PROFILES["quick"].store.save_run(run_record(one_x[("ddh", 48)], metrics=_metrics(0.7, 0.7, 0.0)))
+    df = PR.comparison_at_plateau("quick")
+    assert df["at 1x"].tolist() == [pytest.approx(0.7)]
+    assert PR.comparison_plateau_lines(df).startswith(
+        "LFW DDH: test mAP@all 0.7000 at 1x, 0.5000 at the plateau budget: worse with more epochs")

@@ -5,6 +5,8 @@ beside the same cells at 1x: never inside a 1x table, so no table mixes budgets.
 records only: the book never trains these (a CPU takes sittings; see the recipe chapter)."""
 from __future__ import annotations
 
+import textwrap
+
 import pandas as pd
 
 from ..experiments.configs import ABLATIONS, FULL_DMH, ablation_configs
@@ -79,7 +81,26 @@ def comparison_at_plateau(profile: str | Profile) -> pd.DataFrame:
     frames = [F.records_frame([r], variant=label(r.config.method))
               for ds in (q.datasets if q else ()) for r in landed(f"comparison-{ds}", q)
               if r.config.bits == q.longest]
-    return _against(frames, label("dmh"))
+    out = _against(frames, label("dmh"))
+    if not len(out):
+        return out
+    p = get_profile(profile)  # each method's 1x mean at the same cell: did the budget help it?
+    at_1x = pd.DataFrame([{"dataset": F.NAMES[ds], "variant": label(r.config.method),
+                           "map": r.metrics["map_all"]} for ds in q.datasets
+                          for r in landed(f"comparison-{ds}", p) if r.config.bits == p.longest])
+    at_1x = at_1x.groupby(["dataset", "variant"])["map"].mean().rename("at 1x").reset_index() \
+        if len(at_1x) else pd.DataFrame(columns=["dataset", "variant", "at 1x"])
+    return out.merge(at_1x, on=["dataset", "variant"], how="left")
+
+
+def comparison_plateau_lines(df: pd.DataFrame) -> str:
+    """The baselines that retrieve worse at the plateau budget than at 1x: their 1x-chosen
+    hyperparameters do not carry over to the longer budget (not a plateau to compare at)."""
+    worse = df[df["variant mean"] < df["at 1x"].fillna(float("-inf"))] if len(df) else df
+    return "\n".join(textwrap.fill(
+        f"{r.dataset} {r.variant}: test mAP@all {r['at 1x']:.4f} at 1x, {r['variant mean']:.4f} "
+        f"at the plateau budget: worse with more epochs, so its recipe chosen at 1x does not "
+        f"carry over; this row is not the method at its best.", 90) for _, r in worse.iterrows())
 
 
 def _against(frames: list[pd.DataFrame], baseline: str) -> pd.DataFrame:
