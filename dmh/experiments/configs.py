@@ -172,6 +172,15 @@ def precision_configs(dataset: str, p: Profile) -> list[TrainConfig]:
     return [replace(base, seed=s, precision=x) for s in p.seeds for x in ("fp32", "bf16")]
 
 
+def precision_check_configs(dataset: str, p: Profile) -> list[TrainConfig]:
+    """Every deep baseline's chosen config on validation (first seed, longest code, 1x) in
+    float32 and under bfloat16 autocast: the plateau profile trains every method in bf16, and
+    the precision grid's no-cost verdict is DMH's alone."""
+    bases = [method_config(m, dataset, p, bits=p.longest, seed=p.seeds[0], eval_split="val")
+             for m in METHODS if m != "dmh"]
+    return [replace(b, precision=x) for b in bases for x in ("fp32", "bf16")]
+
+
 # Published recipes (the issue's reading of the papers): DCDH Adam with AMSGrad, lr 0.005,
 # batch 256; DDH Adam, batch 256, with Adam's default lr 1e-3 (no lr given). The shared loop
 # keeps its cosine schedule and weight decay.

@@ -62,6 +62,8 @@ GRIDS = {
                    "DMH on validation: lr warmup, label smoothing, batch 32 and 128"),
     "precision": Grid("deep", C.precision_configs, True, "DMH on validation, every seed, float32 "
                       "and bfloat16 autocast: does the 1.56x faster precision cost mAP?"),
+    "bf16check": Grid("deep", C.precision_check_configs, True, "each deep baseline on validation at "
+                      "1x, float32 and bfloat16 autocast: does bf16 cost it mAP?"),
     "published": Grid("deep", C.published_configs, True, "DDH and DCDH on validation: shared "
                       "recipe vs their papers' (Adam/AMSGrad, batch 256)"),
     "pairlr": Grid("deep", C.pairwise_lr_configs, True, "DSH and DPSH at lr 0.1 to 0.0001, random "
