@@ -26,3 +26,27 @@ def test_precision_check_lines_by_hand():
     bad = pd.concat([ok, pd.DataFrame([row("DPSH", 0.1, 0.02, -4.0)])])
     assert "bf16 costs DPSH -0.0800 (-4.0 seed std) beyond two seed stds" in \
         precision_check_lines(bad).replace("\n", " ")
+
+
+def test_every_method_trains_a_step_under_bf16_autocast():
+    """DCDH's centre update once mixed bf16 signs into float32 centres (index_add_ raised)."""
+    import torch
+
+    from dmh.core.config import TrainConfig
+    from dmh.methods import METHODS, create_method
+    from dmh.run.fit import sgd_step
+
+    for m in METHODS:
+        torch.manual_seed(0)
+        model, criterion = create_method(TrainConfig(dataset="lfw", method=m, bits=12), n_classes=4)
+        opt = torch.optim.SGD(list(model.parameters()) + list(criterion.parameters()), lr=0.01)
+        x, y = torch.randn(8, 3, 32, 32), torch.tensor([0, 0, 1, 1, 2, 2, 3, 3])
+        loss, _ = sgd_step(model, criterion, opt, x, y, "bf16")
+        assert torch.isfinite(loss), m
+
+
+def test_the_plateau_profile_trains_its_fp32_methods_in_fp32():
+    p = get_profile("plateau")
+    assert "csq" in p.fp32_methods
+    runs = {c.method: c.precision for c in C.comparison_configs("lfw", p)}
+    assert runs["csq"] == "fp32" and runs["dmh"] == runs["dcdh"] == "bf16"

@@ -31,9 +31,11 @@ def times_epochs(c: TrainConfig, f: float) -> TrainConfig:
 
 def at_budget(c: TrainConfig, p: Profile, times: float = 1) -> TrainConfig:
     """`c` as the profile's result runs train: its epochs times `p.budget` of the dataset it
-    trains on (1 where absent) and `times`, in the profile's precision and that dataset's
-    face crop (`p.face_crop`; the config's own where the profile has none)."""
-    return replace(times_epochs(c, p.budget.get(c.dataset, 1) * times), precision=p.precision,
+    trains on (1 where absent) and `times`, in the profile's precision (fp32 for its
+    `fp32_methods`) and that dataset's face crop (`p.face_crop`; the config's own where the
+    profile has none)."""
+    precision = "fp32" if c.method in p.fp32_methods else p.precision
+    return replace(times_epochs(c, p.budget.get(c.dataset, 1) * times), precision=precision,
                    face_crop=p.face_crop.get(c.dataset, c.face_crop))
 
 

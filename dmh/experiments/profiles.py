@@ -39,6 +39,8 @@ class Profile:
             and the validation choices stay at `epochs`, the 1x budget.
         precision: the training precision of its result grids and of the plateau grid (`fp32`
             or `bf16`); study grids and validation choices train in fp32.
+        fp32_methods: methods whose result runs train in fp32 whatever `precision` says (a
+            precision it was shown to cost them).
         face_crop: per dataset, the input of its result grids, of the plateau grid and of the
             shallow fits (`box`, the dataset's fixed crop, where absent); study grids and
             validation choices read `box`.
@@ -61,6 +63,7 @@ class Profile:
     baseline_search: dict = field(default_factory=dict)
     budget: dict = field(default_factory=dict)
     precision: str = "fp32"
+    fp32_methods: tuple = ()
     face_crop: dict = field(default_factory=dict)
 
     @property
@@ -126,11 +129,13 @@ PROFILES = {
 # at the 1x budget on validation, 9 trials each), its result grids at the plateau budget in
 # bfloat16 autocast: over three seeds bf16 - fp32 = +0.0058 (LFW), +0.0021 (Pins) validation
 # mAP (+0.3 seed std each; grid precision-<ds>) at 1.56x fp32's training images/s on the CPU.
+# Each baseline's own check (grid bf16check-lfw, 1x validation, first seed): bf16 cost CSQ
+# -0.0926 (-5.3 DMH seed std), the others -0.006 to -0.030 (within two): CSQ trains in fp32.
 # Its records land in results/ beside the paper profile's; the book moves to it chapter by
 # chapter as its grids land (`dmh grid NAME --profile plateau`).
 PROFILES["plateau"] = replace(PROFILES["paper"], name="plateau", budget=PLATEAU_BUDGET,
                               search={"dmh": DMH_SEARCH, **BASELINE_SEARCH}, precision="bf16",
-                              face_crop=PLATEAU_CROP)
+                              fp32_methods=("csq",), face_crop=PLATEAU_CROP)
 
 
 def get_profile(profile: str | Profile) -> Profile:

@@ -56,11 +56,12 @@ class DCDHLoss(nn.Module):
         off = ~torch.eye(n_classes, dtype=torch.bool, device=c.device)
         inter = F.softplus(0.5 * n_bits * (cn @ cn.T)[off]).sum() / max(1, int(off.sum()))
         with torch.no_grad():
-            b = _signs(h)
+            b = _signs(h).to(c.dtype)  # under bf16 autocast h is bf16, the centers float32
             sums = torch.zeros_like(c).index_add_(0, y, b)
             # counts by index_add into a tensor shaped like the (maybe vmapped) centers:
             # bincount has no vmap rule (dmh.run.fit_many); whole numbers, exact either way
-            counts = torch.zeros_like(c[:, 0]).index_add_(0, y, torch.ones_like(h[:, 0])).clamp(min=1)
+            ones = torch.ones_like(h[:, 0], dtype=c.dtype)
+            counts = torch.zeros_like(c[:, 0]).index_add_(0, y, ones).clamp(min=1)
             t = _signs((sums / counts.unsqueeze(1))[y] + self.eta * h)
         quant = (h - t).pow(2).sum(dim=1).mean()
         total = intra + self.gamma * inter + self.eta * quant
