@@ -129,8 +129,9 @@ PROFILES = {
 # at the 1x budget on validation, 9 trials each), its result grids at the plateau budget in
 # bfloat16 autocast: over three seeds bf16 - fp32 = +0.0058 (LFW), +0.0021 (Pins) validation
 # mAP (+0.3 seed std each; grid precision-<ds>) at 1.56x fp32's training images/s on the CPU.
-# Each baseline's own check (grid bf16check-lfw, 1x validation, first seed): bf16 cost CSQ
-# -0.0926 (-5.3 DMH seed std), the others -0.006 to -0.030 (within two): CSQ trains in fp32.
+# Each baseline's own check (grid bf16check-lfw, 1x validation, first seed): bf16 broke CSQ
+# (0.1024 -> 0.0098, about the random codes' level: -5.3 DMH seed std); the others lost 0.006 to
+# 0.030 (within two seed stds): CSQ trains in fp32.
 # Its records land in results/ beside the paper profile's; the book moves to it chapter by
 # chapter as its grids land (`dmh grid NAME --profile plateau`).
 PROFILES["plateau"] = replace(PROFILES["paper"], name="plateau", budget=PLATEAU_BUDGET,

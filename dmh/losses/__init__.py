@@ -9,5 +9,5 @@ from .dsh_loss import DSHLoss
 from .hashnet_loss import HashNetLoss
 from .quantization_loss import QuantizationLoss
 
-__all__ = ["BitBalanceLoss", "CenterLoss", "QuantizationLoss", "DMHLoss", "DDHLoss", "DSHLoss", "DPSHLoss",
-           "HashNetLoss", "CSQLoss", "hash_centers", "DCDHLoss"]
+__all__ = ["BitBalanceLoss", "CenterLoss", "QuantizationLoss", "DMHLoss", "DDHLoss", "DSHLoss",
+           "DPSHLoss", "HashNetLoss", "CSQLoss", "hash_centers", "DCDHLoss"]
