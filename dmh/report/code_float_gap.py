@@ -11,25 +11,16 @@ from ..experiments import configs as C
 from ..experiments.profiles import Profile, get_profile
 from .frames import NAMES
 from .plateau_results import GOAL_FLOAT_GAP as GAP_GOAL
-from .reading import grid_command
-from .recipe import study_seed_std
-from .spread import in_seed_std
+from .recipe import landed_trials
 
 def gap_frame(profile: str | Profile) -> pd.DataFrame:
     """One row per gap trial that landed, per dataset of the profile."""
-    p = get_profile(profile)
     rows = []
-    for ds in p.datasets:
-        std = study_seed_std(ds, p)
-        got = {name: p.store.load_run(c, grid_command(f"gap-{ds}", p))
-               for name, c in C.gap_configs(ds, p).items() if p.store.has_run(c)}
-        base = got.get("recipe as chosen")
-        for name, r in got.items():
-            codes, floats = r.metrics["map_all"], r.metrics["map_all_float"]
-            diff = codes - base.metrics["map_all"] if base else float("nan")
-            rows.append({"dataset": NAMES[ds], "trial": name, "codes val mAP@all": codes,
-                         "float val mAP@all": floats, "codes - float": codes - floats,
-                         "codes vs chosen": diff, "in seed std": in_seed_std(diff, std)})
+    for ds, name, r, diff, z in landed_trials("gap", C.gap_configs, get_profile(profile)):
+        codes, floats = r.metrics["map_all"], r.metrics["map_all_float"]
+        rows.append({"dataset": NAMES[ds], "trial": name, "codes val mAP@all": codes,
+                     "float val mAP@all": floats, "codes - float": codes - floats,
+                     "codes vs chosen": diff, "in seed std": z})
     return pd.DataFrame(rows)
 
 

@@ -8,10 +8,10 @@ import textwrap
 
 import pandas as pd
 
-from ..experiments.configs import FULL_DMH, ablation_configs
+from ..experiments.configs import FULL_DMH
 from ..experiments.profiles import Profile
 from .frames import NAMES
-from .plateau_results import plateau_of
+from .plateau_results import landed_variants, plateau_of
 
 TERMS = {"ce": "train softmax CE", "center": "train center", "quant": "train quantization"}
 
@@ -19,18 +19,14 @@ TERMS = {"ce": "train softmax CE", "center": "train center", "quant": "train qua
 def fit_at_plateau(profile: str | Profile, variants: list[str]) -> pd.DataFrame:
     """Per dataset, full DMH and each named variant with landed runs: seeds, the mean last-epoch
     training loss terms (NaN for a term the variant leaves out) and the mean test mAP@all."""
-    q = plateau_of(profile)
     rows = []
-    for ds in (q.datasets if q else ()):
-        for name, cfgs in ablation_configs(ds, q, [FULL_DMH, *variants]).items():
-            recs = [q.store.load_run(c) for c in cfgs if q.store.has_run(c)]
-            if not recs:
-                continue
-            last = pd.DataFrame([r.history[-1] for r in recs])
-            rows.append({"dataset": NAMES[ds], "variant": name, "seeds": len(recs),
-                         **{col: last[t].mean() if t in last else float("nan")
-                            for t, col in TERMS.items()},
-                         "test mAP@all": sum(r.metrics["map_all"] for r in recs) / len(recs)})
+    for ds, name, recs in landed_variants(plateau_of(profile), variants):
+        if not recs:
+            continue
+        last = pd.DataFrame([r.history[-1] for r in recs])
+        rows.append({"dataset": NAMES[ds], "variant": name, "seeds": len(recs),
+                     **{col: last[t].mean() if t in last else float("nan") for t, col in TERMS.items()},
+                     "test mAP@all": sum(r.metrics["map_all"] for r in recs) / len(recs)})
     return pd.DataFrame(rows)
 
 

@@ -68,10 +68,16 @@ def ablation_at_plateau(profile: str | Profile, variants: list[str]) -> pd.DataF
     landed (test, longest code): `ablations.verdict_table` rows (the difference in units of
     the larger seed std; DMH's own where a variant has one seed) with the seeds landed."""
     q = plateau_of(profile)
-    frames = [F.records_frame([q.store.load_run(c) for c in cfgs if q.store.has_run(c)], variant=name)
-              for ds in (q.datasets if q else ())
-              for name, cfgs in ablation_configs(ds, q, [FULL_DMH, *variants]).items()]
+    frames = [F.records_frame(recs, variant=name) for _, name, recs in landed_variants(q, variants)]
     return _against(frames, FULL_DMH)
+
+
+def landed_variants(q: Profile | None, variants: list[str]) -> list[tuple]:
+    """(dataset, variant, its landed records) for full DMH and each named variant of profile
+    `q`'s ablation grid, per dataset (none for no profile)."""
+    return [(ds, name, [q.store.load_run(c) for c in cfgs if q.store.has_run(c)])
+            for ds in (q.datasets if q else ())
+            for name, cfgs in ablation_configs(ds, q, [FULL_DMH, *variants]).items()]
 
 
 def comparison_at_plateau(profile: str | Profile) -> pd.DataFrame:

@@ -147,23 +147,31 @@ def center_sampler_lines(df: pd.DataFrame) -> str:
     return "\n".join(textwrap.fill(s, 90) for s in out)
 
 
+def landed_trials(kind: str, trials, p: Profile) -> list[tuple]:
+    """(dataset, trial, record, its mAP@all change from the recipe as chosen, that change in
+    the study's seed std) for every trial of grid `<kind>-<ds>` that landed, per dataset of
+    `p`; `trials(ds, p)` maps names to configs, "recipe as chosen" among them (NaN changes
+    while it has not landed)."""
+    out = []
+    for ds in p.datasets:
+        std = study_seed_std(ds, p)
+        got = {name: p.store.load_run(c, grid_command(f"{kind}-{ds}", p))
+               for name, c in trials(ds, p).items() if p.store.has_run(c)}
+        base = got.get("recipe as chosen")
+        for name, r in got.items():
+            diff = r.metrics["map_all"] - base.metrics["map_all"] if base else float("nan")
+            out.append((ds, name, r, diff, in_seed_std(diff, std)))
+    return out
+
+
 def trial_frame(profile: str | Profile) -> pd.DataFrame:
     """DMH's recipe trials on validation that landed: mAP@all, its change from the recipe as
     chosen, and that change in units of the study's seed std (`study_seed_std`; NaN with
     one seed)."""
-    p = get_profile(profile)
-    rows = []
-    for ds in p.datasets:
-        std = study_seed_std(ds, p)
-        got = {name: p.store.load_run(c, grid_command(f"trials-{ds}", p))
-               for name, c in C.trial_configs(ds, p).items() if p.store.has_run(c)}
-        base = got.get("recipe as chosen")
-        for name, r in got.items():
-            diff = r.metrics["map_all"] - base.metrics["map_all"] if base else float("nan")
-            rows.append({"dataset": NAMES[ds], "trial": name, "val mAP@all": r.metrics["map_all"],
-                         "change": diff, "in seed std": in_seed_std(diff, std),
-                         "train_s": r.train_s})
-    return pd.DataFrame(rows)
+    return pd.DataFrame([{"dataset": NAMES[ds], "trial": name, "val mAP@all": r.metrics["map_all"],
+                          "change": diff, "in seed std": z, "train_s": r.train_s}
+                         for ds, name, r, diff, z in landed_trials("trials", C.trial_configs,
+                                                                   get_profile(profile))])
 
 
 def study_seed_std(dataset: str, p: Profile) -> float:
