@@ -41,10 +41,10 @@ def test_loss_weights_merge_into_the_methods_own_kwargs():
 def test_a_dotted_choice_reaches_every_config(monkeypatch):
     p = get_profile("paper")
     chosen = {"lr": 0.03, "method_kwargs.alpha": 0.1}
-    monkeypatch.setattr(C, "hyperparameters", lambda m, ds, prof: chosen if m == "dsh" else {})
+    monkeypatch.setattr(C, "hyperparameters", lambda m, ds, prof, budget=False: chosen if m == "dsh" else {})
     c = C.method_config("dsh", "lfw", p, seed=2)
     assert c.lr == 0.03 and c.method_kwargs == {"outputs": "linear", "alpha": 0.1} and c.seed == 2
-    monkeypatch.setattr(recipes, "hyperparameters", lambda m, ds, prof: chosen)
+    monkeypatch.setattr(recipes, "hyperparameters", lambda m, ds, prof, budget=False: chosen)
     fields, _ = recipes.recipe("lfw", "dsh")
     assert fields["method_kwargs"] == {"outputs": "linear", "alpha": 0.1} and fields["lr"] == 0.03
 

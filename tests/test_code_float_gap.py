@@ -48,7 +48,7 @@ def test_classifier_on_the_codes_reads_signs_and_passes_gradients_straight():
 
 def test_gap_trials_change_one_thing_each(monkeypatch):
     p = get_profile("paper")
-    monkeypatch.setattr(C, "method_config", lambda m, ds, p, **kw: C.base_config(ds, p, **kw))
+    monkeypatch.setattr(C, "method_config", lambda m, ds, p, budget=False, **kw: C.base_config(ds, p, **kw))
     trials = C.gap_configs("lfw", p)
     base = trials.pop("recipe as chosen")
     assert base.eval_split == "val" and base.bits == p.longest and base.precision == "fp32"

@@ -10,7 +10,7 @@ from dmh.experiments.tuning import candidates
 
 
 def _no_choices(monkeypatch):
-    monkeypatch.setattr(C, "hyperparameters", lambda m, ds, prof: {})
+    monkeypatch.setattr(C, "hyperparameters", lambda m, ds, prof, budget=False: {})
 
 
 def test_result_grids_train_at_the_budget_study_grids_at_1x(monkeypatch):
@@ -130,7 +130,7 @@ def test_shallow_spec_crop_names_and_trunk_agreement():
 
 
 def test_quantization_grid_is_dmh_at_the_budget_over_its_searched_mu(monkeypatch):
-    monkeypatch.setattr(C, "hyperparameters", lambda m, ds, prof: {"mu": 0.01} if m == "dmh" else {})
+    monkeypatch.setattr(C, "hyperparameters", lambda m, ds, prof, budget=False: {"mu": 0.01} if m == "dmh" else {})
     p = get_profile("plateau")
     cs = GRIDS["quantization"].items("pins", p)
     assert [c.mu for c in cs] == [0.01, 0.001, 0.1]  # the chosen mu first

@@ -18,7 +18,7 @@ def _plateau(tmp_path, monkeypatch, **changes):
     """A quick-profile copy at 4x its budget in bf16 standing in for `plateau`, records in
     `tmp_path`, no validation choices."""
     monkeypatch.setenv("DMH_RUNS", str(tmp_path))
-    monkeypatch.setattr(C, "hyperparameters", lambda m, ds, prof: {})
+    monkeypatch.setattr(C, "hyperparameters", lambda m, ds, prof, budget=False: {})
     at = replace(PROFILES["quick"], name="quick-plateau", budget={"lfw": 4}, precision="bf16", **changes)
     monkeypatch.setattr(PR, "plateau_of", lambda p: at)
     return at
@@ -26,7 +26,7 @@ def _plateau(tmp_path, monkeypatch, **changes):
 
 def test_landed_cells_beside_1x(tmp_path, monkeypatch):
     monkeypatch.setenv("DMH_RUNS", str(tmp_path))
-    monkeypatch.setattr(C, "hyperparameters", lambda m, ds, prof: {})
+    monkeypatch.setattr(C, "hyperparameters", lambda m, ds, prof, budget=False: {})
     one = replace(PROFILES["quick"], seeds=(0, 1))
     at = replace(one, name="quick-plateau", budget={"lfw": 4}, precision="bf16")
     monkeypatch.setattr(PR, "get_profile", lambda p: p)

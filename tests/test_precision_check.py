@@ -8,7 +8,7 @@ from dmh.report.precision_check import precision_check_lines
 
 def test_each_baseline_in_both_precisions_and_nothing_else(monkeypatch):
     p = get_profile("paper")
-    monkeypatch.setattr(C, "method_config", lambda m, ds, p, **kw: C.base_config(ds, p, method=m, **kw))
+    monkeypatch.setattr(C, "method_config", lambda m, ds, p, budget=False, **kw: C.base_config(ds, p, method=m, **kw))
     cs = C.precision_check_configs("lfw", p)
     assert "dmh" not in {c.method for c in cs} and len(cs) % 2 == 0
     for a, b in zip(cs[::2], cs[1::2]):

@@ -14,7 +14,7 @@ from dmh.report.recipe import pairwise_lines, pairwise_table, plateau_lines, tri
 
 def test_budget_grid_trains_the_profiles_multiples(monkeypatch):
     p = get_profile("paper")
-    monkeypatch.setattr(C, "method_config", lambda m, ds, p, **kw: C.base_config(ds, p, **kw))
+    monkeypatch.setattr(C, "method_config", lambda m, ds, p, budget=False, **kw: C.base_config(ds, p, **kw))
     assert [c.epochs for c in C.budget_configs("lfw", p)] == [20, 40, 80, 160, 320, 640, 1280]
     assert [c.epochs for c in C.budget_configs("pins", get_profile("quick"))] == [1, 1, 2]
 
@@ -175,7 +175,7 @@ def test_precision_grid_and_lines_by_hand(monkeypatch):
     from dmh.experiments import configs as C
     from dmh.experiments.profiles import get_profile
     from dmh.report.recipe import precision_lines
-    monkeypatch.setattr(C, "hyperparameters", lambda m, ds, prof: {})
+    monkeypatch.setattr(C, "hyperparameters", lambda m, ds, prof, budget=False: {})
     cs = C.precision_configs("lfw", get_profile("paper"))
     assert [(c.seed, c.precision) for c in cs] == [(s, x) for s in (0, 1, 2) for x in ("fp32", "bf16")]
     assert {c.eval_split for c in cs} == {"val"} and len({c.name() for c in cs}) == 6
@@ -196,7 +196,7 @@ def test_center_sampler_grid_and_lines_by_hand(monkeypatch):
     from dmh.experiments import configs as C
     from dmh.experiments.profiles import get_profile
     from dmh.report.recipe import center_sampler_lines
-    monkeypatch.setattr(C, "hyperparameters", lambda m, ds, prof: {})
+    monkeypatch.setattr(C, "hyperparameters", lambda m, ds, prof, budget=False: {})
     p = get_profile("paper")
     cs = C.center_sampler_configs("pins", p)
     assert [(c.method, c.sampler) for c in cs] == [(m, s) for m in ("dmh", "dcdh", "csq")

@@ -17,10 +17,12 @@ def base_config(dataset: str, p: Profile, **kw) -> TrainConfig:
     return TrainConfig(dataset=dataset, epochs=p.epochs.get(dataset, 20), threads=p.threads, **kw)
 
 
-def method_config(method: str, dataset: str, p: Profile, **kw) -> TrainConfig:
-    """`method` with its validation-chosen hyperparameters (none chosen: the defaults)."""
+def method_config(method: str, dataset: str, p: Profile, *, budget: bool = False, **kw) -> TrainConfig:
+    """`method` with its validation-chosen hyperparameters (none chosen: the defaults); with
+    `budget`, its choice at the result budget where it has one (`budget_choice`): for configs
+    that train at the budget (`at_budget`)."""
     hp = method_defaults(method)
-    hp |= as_fields(hyperparameters(method, dataset, p), hp.get("method_kwargs"))
+    hp |= as_fields(hyperparameters(method, dataset, p, budget=budget), hp.get("method_kwargs"))
     return base_config(dataset, p, **({} if method == "dmh" else {"method": method}), **(hp | kw))
 
 
@@ -67,7 +69,7 @@ def main_configs(dataset: str, p: Profile) -> list[TrainConfig]:
     longest code, the first seed at each shorter one, longest first), then the rest."""
     cells = [(k, s) for k in headline_first(p) for s in seeds_at(p, k)]
     cells += [(k, s) for k in headline_first(p) for s in p.seeds if (k, s) not in cells]
-    return [at_budget(method_config("dmh", dataset, p, bits=k, seed=s), p) for k, s in cells]
+    return [at_budget(method_config("dmh", dataset, p, budget=True, bits=k, seed=s), p) for k, s in cells]
 
 
 def sensitivity_configs(dataset: str, p: Profile) -> list[TrainConfig]:
@@ -89,7 +91,7 @@ FULL_DMH = "DMH (dense, conv-GAP, all losses)"
 
 def ablation_configs(dataset: str, p: Profile, variants=None) -> dict[str, list[TrainConfig]]:
     """Variants of the chosen DMH config at the longest code, each changing one thing."""
-    return {name: [at_budget(replace(method_config("dmh", dataset, p, bits=p.longest, seed=s),
+    return {name: [at_budget(replace(method_config("dmh", dataset, p, budget=True, bits=p.longest, seed=s),
                                      **ABLATIONS[name]), p)
                    for s in p.ablation_seeds] for name in (variants or ABLATIONS)}
 
@@ -101,11 +103,12 @@ def budget_configs(dataset: str, p: Profile) -> list[TrainConfig]:
     return [times_epochs(base, f) for f in p.budget_factors + p.longer_dmh_factors.get(dataset, ())]
 
 
-def study_nets(dataset: str, p: Profile) -> list[TrainConfig]:
-    """Every deep method and every one-change variant of DMH: chosen configs, longest code,
-    first seed, on validation, at the 1x budget."""
-    nets = [method_config(m, dataset, p, bits=p.longest, eval_split="val") for m in METHODS]
-    base = method_config("dmh", dataset, p, bits=p.longest, eval_split="val")
+def study_nets(dataset: str, p: Profile, budget: bool = False) -> list[TrainConfig]:
+    """Every deep method and every one-change variant of DMH: chosen configs (with `budget`,
+    the choices at the result budget where made), longest code, first seed, on validation,
+    at the 1x budget."""
+    nets = [method_config(m, dataset, p, budget=budget, bits=p.longest, eval_split="val") for m in METHODS]
+    base = method_config("dmh", dataset, p, budget=budget, bits=p.longest, eval_split="val")
     return nets + [replace(base, **ABLATIONS[name]) for name in ABLATIONS if name != FULL_DMH]
 
 
@@ -119,14 +122,14 @@ def ladder_configs(dataset: str, p: Profile) -> list[TrainConfig]:
 def plateau_configs(dataset: str, p: Profile) -> list[TrainConfig]:
     """`study_nets` as the result runs train (`at_budget`) and at twice that budget, on
     validation: each one's evidence that it is at its plateau (the doubling adds under 5%)."""
-    return [at_budget(c, p, g) for g in (1, 2) for c in study_nets(dataset, p)]
+    return [at_budget(c, p, g) for g in (1, 2) for c in study_nets(dataset, p, budget=True)]
 
 
 def quantization_configs(dataset: str, p: Profile) -> list[TrainConfig]:
     """DMH's chosen config as the result runs train, on validation, at each quantization
     weight mu of its search (the chosen one first, the plateau grid's run): does a larger mu
     close the gap between binary codes and float outputs at the result budget?"""
-    base = method_config("dmh", dataset, p, bits=p.longest, eval_split="val")
+    base = method_config("dmh", dataset, p, budget=True, bits=p.longest, eval_split="val")
     mus = sorted(p.search.get("dmh", {}).get("mu", ()), key=lambda m: m != base.mu)
     return [at_budget(replace(base, mu=m), p) for m in mus]
 
@@ -146,7 +149,7 @@ def gap_configs(dataset: str, p: Profile) -> dict[str, TrainConfig]:
     the profile's result runs train (`at_budget`: the plateau profile's recipe as chosen is
     the quantization grid's run): which change brings the codes' mAP nearer their float
     outputs' without losing mAP?"""
-    base = method_config("dmh", dataset, p, bits=p.longest, seed=p.seeds[0], eval_split="val")
+    base = method_config("dmh", dataset, p, budget=True, bits=p.longest, seed=p.seeds[0], eval_split="val")
     return {name: at_budget(replace(base, **change), p) for name, change in GAP_TRIALS.items()}
 
 
@@ -202,7 +205,7 @@ def published_configs(dataset: str, p: Profile) -> list[TrainConfig]:
 def comparison_configs(dataset: str, p: Profile) -> list[TrainConfig]:
     """Every registered method at every length (all seeds at the longest), ordered by code
     length (the longest first), then seed, then method; DMH's are its main runs."""
-    return [at_budget(method_config(m, dataset, p, bits=k, seed=s), p)
+    return [at_budget(method_config(m, dataset, p, budget=True, bits=k, seed=s), p)
             for k in headline_first(p) for s in seeds_at(p, k) for m in METHODS]
 
 
@@ -277,7 +280,7 @@ def open_configs(kind: str, dataset: str, p: Profile) -> list[TrainConfig]:
     train_on, protocol = OPEN[kind][dataset]
 
     def at(method: str, seed: int, **change) -> TrainConfig:
-        return at_budget(replace(method_config(method, train_on, p, bits=p.longest, seed=seed,
+        return at_budget(replace(method_config(method, train_on, p, budget=True, bits=p.longest, seed=seed,
                                                protocol=protocol), **change), p)
 
     others = [("dmh", ABLATIONS[v]) for v in OPEN_LOSS_VARIANTS] + \
@@ -288,4 +291,4 @@ def open_configs(kind: str, dataset: str, p: Profile) -> list[TrainConfig]:
 
 def examples_configs(dataset: str, p: Profile) -> list[TrainConfig]:
     """The run whose weights the retrieval-examples chapter shows: DMH, longest code, first seed."""
-    return [at_budget(method_config("dmh", dataset, p, bits=p.longest, seed=p.seeds[0]), p)]
+    return [at_budget(method_config("dmh", dataset, p, budget=True, bits=p.longest, seed=p.seeds[0]), p)]

@@ -8,6 +8,7 @@ from typing import Callable
 
 from . import configs as C
 from .anchor_specs import anchor_specs
+from .budget_choice import rechoose_configs
 from .profiles import Profile
 from .shallow_specs import shallow_specs
 from .trunk_sizes import trunk_configs
@@ -51,6 +52,9 @@ GRIDS = {
                          "runs train, at each searched mu: the binary-float gap at the budget"),
     "gap": Grid("deep", lambda ds, p: list(C.gap_configs(ds, p).values()), True,
                 "DMH on validation: bit balance, classifier on the codes: the binary-float gap"),
+    "rechoose": Grid("deep", rechoose_configs, True,
+                     "each method's 1x choice at the result budget on validation; where it got "
+                     "worse, its 3 best 1x trials there and the best is its choice at the budget"),
     "comparison": Grid("deep", C.comparison_configs, True, "every deep method, equal budget"),
     "trunk": Grid("deep", trunk_configs, True, "DMH on validation: trunk sizes (growth rate, "
                   "layers per block) at the paper trunk's training FLOPs"),

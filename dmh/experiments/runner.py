@@ -17,6 +17,7 @@ from ..core.paths import pin_git_commit
 from ..core.provenance import git_commit
 from ..run.store import Store
 from .anchor_jobs import anchor_run
+from .budget_choice import choose_at_budget, rechoose_configs
 from .configs import open_protocols, tune_configs
 from .grids import GRIDS, parse
 from .jobs import ensure_checkpoint, floors, stack_groups, train_many, train_run
@@ -58,6 +59,16 @@ def _choose_all(ds: str, p: Profile, workers: int, device: str, stack: int, log)
         log(f"chose for {method} on {ds}: {out['chosen']}")
 
 
+def _rechoose(ds: str, p: Profile, workers: int, device: str, stack: int, log) -> None:
+    """Train what `budget_choice`'s rule needs until it needs nothing more (its first round
+    decides which methods it re-chooses), then write those choices."""
+    while todo := [c for c in rechoose_configs(ds, p) if not p.store.has_run(c)]:
+        train_pool(todo, p.store, workers=workers, device=device, stack=stack, log=log)
+    for method in p.search:
+        if out := choose_at_budget(method, ds, p):
+            log(f"chose for {method} on {ds} at the budget: {out['chosen']} (at 1x: {out['chosen_at_1x']})")
+
+
 def run_grids(names: list[str], profile: str | Profile = "paper", *, workers: int = 2,
               device: str = "cpu", stack: int = 1, log=print) -> None:
     """Run the named grids of a profile in order: the validation choices they need, then all
@@ -70,9 +81,11 @@ def run_grids(names: list[str], profile: str | Profile = "paper", *, workers: in
     for ds in dict.fromkeys(t for _, g, ds in parsed if g.chosen or g is GRIDS["tune"]
                             for t in ((ds,) if g is GRIDS["tune"] else g.trains_on(ds))):
         _choose_all(ds, p, workers, device, stack, log)
+    for ds in dict.fromkeys(ds for _, g, ds in parsed if g is GRIDS["rechoose"]):
+        _rechoose(ds, p, workers, device, stack, log)  # before the configs that read its choices
     # several grids interleave run by run, so that each grid's first (headline) cells land
     # before any grid's last ones
-    lists = [g.items(ds, p) for _, g, ds in parsed if g.job == "deep"]
+    lists = [g.items(ds, p) for _, g, ds in parsed if g.job == "deep" and g is not GRIDS["rechoose"]]
     deep = [c for row in zip_longest(*lists) for c in row if c is not None]
     train_pool(deep, p.store, workers=workers, device=device, stack=stack, log=log)
     for name, g, ds in parsed:

@@ -34,6 +34,11 @@ def method_defaults(method: str) -> dict:
     return {k: (dict(v) if isinstance(v, dict) else v) for k, v in METHOD_DEFAULTS.get(method, {}).items()}
 
 
+def at_budget_name(dataset: str) -> str:
+    """The name a choice at the result budget is stored under (`<method>-<dataset>-at-budget.json`)."""
+    return f"{dataset}-at-budget"
+
+
 # A search-space key `method_kwargs.<name>` is one of the method's own kwargs (a loss weight).
 OWN = "method_kwargs."
 
@@ -77,10 +82,13 @@ def choose(method: str, dataset: str, p: Profile) -> dict:
     return out
 
 
-def hyperparameters(method: str, dataset: str, p: Profile) -> dict:
-    """The validation choice of `method` (empty for a method without a search space)."""
+def hyperparameters(method: str, dataset: str, p: Profile, budget: bool = False) -> dict:
+    """The validation choice of `method` (empty for a method without a search space); with
+    `budget`, its choice at the result budget where one was made (`budget_choice`)."""
     if method not in p.search:
         return {}
+    if budget and (at := p.store.chosen_path(method, at_budget_name(dataset))).exists():
+        return p.store.load_json(at, f"dmh grid rechoose-{dataset}")["chosen"]
     path = p.store.chosen_path(method, dataset)
     if not path.exists():
         raise MissingRecord(f"{path} missing: run `dmh grid tune-{dataset}` (hyperparameters "

@@ -106,7 +106,8 @@ def comparison_plateau_lines(df: pd.DataFrame) -> str:
     return "\n".join(textwrap.fill(
         f"{r.dataset} {r.variant}: test mAP@all {r['at 1x']:.4f} at 1x, {r['variant mean']:.4f} "
         f"at the plateau budget: worse with more epochs, so its recipe chosen at 1x does not "
-        f"carry over; this row is not the method at its best.", 90) for _, r in worse.iterrows())
+        f"carry over; this row is not the method at its best (its choice at the budget: below).", 90)
+        for _, r in worse.iterrows())
 
 
 def _against(frames: list[pd.DataFrame], baseline: str) -> pd.DataFrame:
