@@ -100,4 +100,10 @@ def test_frame_and_lines_by_hand(at):
         "LFW: DPSH's 1x choice (lr 0.1) scored 0.1200 at 1x and 0.0400 at 8 epochs; of its 3 best "
         "1x trials retrained there, lr 0.03 scored best (0.4000), its choice at the budget; kept "
         "their 1x choice (no worse at the budget): DDH.")
+    df.loc[df.trial == "lr 0.03", R.AT_BUDGET] = 0.09  # the best at the budget below the 1x choice at 1x
+    assert " ".join(R.budget_choice_lines(df).split()).startswith(
+        "LFW: DPSH's 1x choice (lr 0.1) scored 0.1200 at 1x and 0.0400 at 8 epochs; of its 3 best "
+        "1x trials retrained there, lr 0.03 scored best (0.0900), its choice at the budget, still "
+        "below the 1x choice's 0.1200 at 1x: longer training hurt it under every trial retrained, "
+        "so its own plateau lies at or below the 1x budget; kept")
     assert R.budget_choice_frame("quick").empty and R.budget_choice_lines(R.budget_choice_frame("quick")) == ""

@@ -67,7 +67,10 @@ def budget_choice_lines(df: pd.DataFrame) -> str:
                 said.append(f"{m}'s 1x choice ({first.trial}) scored {first[AT_1X]:.4f} at 1x and "
                             f"{first[AT_BUDGET]:.4f} at {first.epochs} epochs; of its {len(h)} best 1x "
                             f"trials retrained there, {best.trial} scored best ({best[AT_BUDGET]:.4f}), "
-                            f"its choice at the budget")
+                            f"its choice at the budget" + (
+                                f", still below the 1x choice's {first[AT_1X]:.4f} at 1x: longer training "
+                                f"hurt it under every trial retrained, so its own plateau lies at or "
+                                f"below the 1x budget" if best[AT_BUDGET] < first[AT_1X] else ""))
         parts = said + ([f"kept their 1x choice (no worse at the budget): {', '.join(kept)}"] if kept else []) \
             + ([f"not decided yet (runs to land): {', '.join(waiting)}"] if waiting else [])
         out.append(textwrap.fill(f"{ds}: " + "; ".join(parts) + ".", 90))
