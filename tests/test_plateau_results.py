@@ -116,6 +116,9 @@ def test_comparison_at_plateau_by_hand(tmp_path, monkeypatch):
     assert row["difference"] == pytest.approx(-0.2) and row["verdict"] == "within two seed stds"
     assert row["at 1x"] != row["at 1x"]  # no 1x run of DDH yet: NaN, and no line
     assert PR.comparison_plateau_lines(PR.comparison_at_plateau("quick")) == ""
+    assert PR.comparison_plateau_missing("quick") == (
+        "LFW: no run at the plateau budget yet for DSH, DPSH, HashNet, CSQ, DCDH "
+        "(`dmh grid comparison-lfw --profile quick-plateau`).")
     one_x = {(c.method, c.bits): c for c in C.comparison_configs("lfw", PROFILES["quick"]) if c.seed == 0}
     PROFILES["quick"].store.save_run(run_record(one_x[("ddh", 48)], metrics=_metrics(0.7, 0.7, 0.0)))
     df = PR.comparison_at_plateau("quick")

@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..experiments.configs import ABLATIONS, FULL_DMH, ablation_configs
 from ..experiments.profiles import Profile, get_profile
-from ..methods import label
+from ..methods import METHODS, label
 from . import frames as F
 from .ablations import verdict_table
 from .cost import estimate_seconds
@@ -108,6 +108,19 @@ def comparison_plateau_lines(df: pd.DataFrame) -> str:
         f"at the plateau budget: worse with more epochs, so its recipe chosen at 1x does not "
         f"carry over; this row is not the method at its best (its choice at the budget: below).", 90)
         for _, r in worse.iterrows())
+
+
+def comparison_plateau_missing(profile: str | Profile) -> str:
+    """Per dataset where DMH's first seed landed at the plateau budget, the deep baselines with
+    no run there at the longest code yet (their rows are absent from the table, not lost)."""
+    q = plateau_of(profile)
+    out = []
+    for ds in (q.datasets if q else ()):
+        have = {r.config.method for r in landed(f"comparison-{ds}", q) if r.config.bits == q.longest}
+        if "dmh" in have and (missing := [label(m) for m in METHODS if m not in have]):
+            out.append(f"{F.NAMES[ds]}: no run at the plateau budget yet for {', '.join(missing)} "
+                       f"(`{grid_command(f'comparison-{ds}', q)}`).")
+    return "\n".join(out)
 
 
 def _against(frames: list[pd.DataFrame], baseline: str) -> pd.DataFrame:
