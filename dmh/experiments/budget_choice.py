@@ -58,21 +58,32 @@ def rechoose_configs(dataset: str, p: Profile) -> list[TrainConfig]:
     return worse + undecided
 
 
+def trials_at_budget(method: str, dataset: str, p: Profile) -> tuple[bool | None, list[tuple]]:
+    """(`got_worse`, the rule's trials at the budget: (config, its 1x search row, its validation
+    mAP there or None until landed)): the 1x choice alone unless it got worse, else `TOP`."""
+    worse = got_worse(method, dataset, p)
+    cs = budget_candidates(method, dataset, p) if worse else [first_at_budget(method, dataset, p)]
+    return worse, [(c, r, p.store.load_run(c).metrics["map_all"] if p.store.has_run(c) else None)
+                   for c, r in zip(cs, top_1x(method, dataset, p)[1])]
+
+
+def winner(scores: list[float | None]) -> int | None:
+    """The index of the best score, the first of equals (the 1x order); None while any is missing."""
+    return None if None in scores else max(range(len(scores)), key=lambda i: scores[i])
+
+
 def choose_at_budget(method: str, dataset: str, p: Profile) -> dict | None:
     """Write and return `method`'s choice at the budget once its candidates there have landed
     (None where the rule does not re-choose it, or not yet)."""
-    if not got_worse(method, dataset, p):
+    worse, trials = trials_at_budget(method, dataset, p)
+    if not worse or (best := winner([t[2] for t in trials])) is None:
         return None
-    cs = budget_candidates(method, dataset, p)
-    if not all(p.store.has_run(c) for c in cs):
-        return None
-    space, (one_x, top) = p.search[method], top_1x(method, dataset, p)
-    rows = [{**{k: r[k] for k in space}, "val_map_all_1x": r["val_map_all"],
-             "val_map_all": p.store.load_run(c).metrics["map_all"], "run": c.name(), "epochs": c.epochs}
-            for r, c in zip(top, cs)]
-    best = max(rows, key=lambda r: r["val_map_all"])  # first of equals (the 1x order) wins
+    space = p.search[method]
+    rows = [{**{k: r[k] for k in space}, "val_map_all_1x": r["val_map_all"], "val_map_all": at,
+             "run": c.name(), "epochs": c.epochs} for c, r, at in trials]
     out = {"dataset": dataset, "criterion": f"validation mAP@all (expected over ties), {p.longest} "
-           f"bits, seed {p.seeds[0]}, at {cs[0].epochs} epochs", "chosen_at_1x": one_x,
-           "chosen": {k: best[k] for k in space}, "candidates": rows}
+           f"bits, seed {p.seeds[0]}, at {trials[0][0].epochs} epochs",
+           "chosen_at_1x": top_1x(method, dataset, p)[0],
+           "chosen": {k: rows[best][k] for k in space}, "candidates": rows}
     write_json(p.store.chosen_path(method, at_budget_name(dataset)), out)
     return out

@@ -35,15 +35,12 @@ def budget_choice_frame_of(q: Profile | None) -> pd.DataFrame:
     rows = []
     for ds in (q.datasets if q else ()):
         for m, space in q.search.items():
-            worse = B.got_worse(m, ds, q)
-            cs = B.budget_candidates(m, ds, q) if worse else [B.first_at_budget(m, ds, q)]
-            _, top = B.top_1x(m, ds, q)
-            done = [q.store.load_run(c).metrics["map_all"] if q.store.has_run(c) else float("nan") for c in cs]
-            keep = 0 if not worse else (max(range(len(cs)), key=lambda i: done[i])
-                                        if not any(d != d for d in done) else None)
-            for i, (c, r, at) in enumerate(zip(cs, top, done)):
+            worse, trials = B.trials_at_budget(m, ds, q)
+            keep = B.winner([at for _, _, at in trials]) if worse else 0
+            for i, (c, r, at) in enumerate(trials):
                 rows.append({"dataset": NAMES[ds], "method": label(m), "trial": _trial(c, space),
-                             "epochs": c.epochs, AT_1X: r["val_map_all"], AT_BUDGET: at,
+                             "epochs": c.epochs, AT_1X: r["val_map_all"],
+                             AT_BUDGET: float("nan") if at is None else at,
                              "got worse": {None: "", True: "yes", False: "no"}[worse],
                              CHOSEN: "pending" if worse is None or keep is None else
                              ("yes" if i == keep else "")})
