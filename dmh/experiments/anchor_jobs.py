@@ -18,6 +18,7 @@ from ..baselines import ITQ, LSH
 from ..codes import encode_signs
 from ..core.config import TrainConfig
 from ..core.provenance import provenance
+from ..data.dlib_crops import UPSAMPLE_TO, crop_descriptors
 from ..data.dlib_faces import DESCRIPTOR_MODEL, dataset_faces
 from ..metrics import evaluate_float, precision_ks
 from ..models import EmbeddingHashNet
@@ -37,13 +38,19 @@ HEAD_EPOCHS = 50
 
 def _config(spec: AnchorSpec, p: Profile) -> TrainConfig:
     closed = spec.protocol in ("lfw", "pins")
-    return method_config("dmh", spec.train_on, p, bits=max(spec.bits, 1), seed=spec.seed,
-                         **({} if closed else {"protocol": spec.protocol}))
+    cfg = method_config("dmh", spec.train_on, p, bits=max(spec.bits, 1), seed=spec.seed,
+                        **({} if closed else {"protocol": spec.protocol}))
+    return cfg if spec.pixels == "photo" else replace(cfg, face_crop=spec.pixels)
 
 
-def _embeddings(parts) -> tuple[list[np.ndarray], dict]:
+def _embeddings(parts, pixels: str = "photo") -> tuple[list[np.ndarray], dict]:
+    """Each part's descriptors: of its photos (the dlib pass; with the share where dlib
+    found the face) or of the crops the networks read (`crop_descriptors`)."""
     out, detected = [], {}
     for part_name, fs in zip(("train", "query", "gallery"), parts):
+        if pixels != "photo":
+            out.append(crop_descriptors(fs.images, f"{fs.name}-{pixels}").astype(np.float64))
+            continue
         faces = dataset_faces(fs.name)
         rows = faces.rows(fs.keys)
         out.append(faces.descriptors[rows].astype(np.float64))
@@ -111,21 +118,24 @@ def anchor_run(spec: AnchorSpec, p: Profile, store: Store) -> ShallowRecord:
     parts = (train, query, gallery)
     load_s = time.perf_counter() - t
     t = time.perf_counter()
-    xs, detected = _embeddings(parts)
+    xs, detected = _embeddings(parts, spec.pixels)
     feature_s = time.perf_counter() - t
     torch.set_num_threads(1)
     with threadpool_limits(1):
         metrics, params, fit_s, encode_s = _fit_and_score(spec, cfg, xs, [fs.labels for fs in parts])
     rec = ShallowRecord(
         name=spec.name(), **provenance(threads=1),
-        config={"method": f"dlib-{spec.method}", "dataset": spec.protocol, "features": "dlib128",
+        config={"method": f"dlib-{spec.method}", "dataset": spec.protocol,
+                "features": "dlib128" if spec.pixels == "photo" else f"dlib128-{spec.pixels}-crop",
                 "bits": spec.bits, "seed": spec.seed, "run": None, "params": params},
         supervised=spec.method == "DMH-head",
         split={"dataset": split["dataset"], "split_checksum": split["split_checksum"],
                "data_checksum": split["data_checksum"], "part": "test", "n_train": len(train),
                "n_query": len(query), "n_gallery": len(gallery),
                "n_classes": int(len(np.unique(train.labels)))},
-        feature_dim=128, trunk={"model": DESCRIPTOR_MODEL, "detected": detected},
+        feature_dim=128, trunk={"model": DESCRIPTOR_MODEL, "detected": detected} | (
+            {} if spec.pixels == "photo" else {"input": f"{spec.pixels} crop {train.images.shape[-1]}px, "
+                                                         f"upsampled to {UPSAMPLE_TO}px"}),
         blas_threads=1, data_load_s=round(load_s, 2), feature_s=round(feature_s, 2),
         fit_s=round(fit_s, 3), encode_s=round(encode_s, 3), metrics=metrics)
     store.save_anchor(rec)

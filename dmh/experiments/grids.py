@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from . import configs as C
-from .anchor_specs import anchor_specs
+from .anchor_specs import anchor_specs, crop_anchor_specs
 from .budget_choice import rechoose_configs
 from .profiles import Profile
 from .shallow_specs import shallow_specs
@@ -85,6 +85,8 @@ GRIDS = {
     "anchor": Grid("anchor", anchor_specs, True, "dlib's 128-d embedding (float, LSH, ITQ, DMH's "
                    "losses on it) on the closed, open and cross protocols retrieving on <ds>",
                    lambda ds: (ds, C.OPEN["cross"][ds][0])),
+    "ceiling": Grid("anchor", crop_anchor_specs, True, "dlib's 128-d embedding of the networks' own "
+                    "32x32 crops, closed protocol: how far the pixels carry"),
     "floors": Grid("floors", lambda ds, p: [], False, "random codes and pixel LSH (every dataset)"),
 }
 

@@ -10,6 +10,7 @@ from .ablations import ablation_frame, verdict_table
 from .baseline_search import search_table
 from .comparison import deep_frame, shallow_frame, winners
 from .frames import NAMES
+from .pixel_ceiling import pixel_ceiling_frame, pixel_ceiling_lines
 from .plateau_results import plateau_finding
 from .reading import dataset_records, shallow_records
 from .fit import fit_frame, fit_summary
@@ -92,7 +93,9 @@ def findings(profile) -> list[str]:
                       f" by {top.margin_over_std:.1f} seed std.") + _searched(search, ds))
     fit, sizes = fit_frame(p), trunk_frame(p)
     trunks = " ".join(trunk_lines(sizes).split()) if (sizes.get("trunk", pd.Series()) != PAPER_TRUNK).any() else ""
+    pixels = pixel_ceiling_lines(pixel_ceiling_frame(p)) if p.anchors else ""
     out.append(recipe_finding(p) + (f" Where the ceiling is: {fit_summary(fit)}." if len(fit) else "")
+               + (f" What the 32x32 pixels hold: {' '.join(pixels.split())}" if pixels else "")
                + (f" Trunk sizes at the paper trunk's training FLOPs: {trunks}" if trunks else ""))
     out.append(unseen_finding(p))
     return out + [f for f in (plateau_finding(p),) if f]

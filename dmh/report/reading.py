@@ -11,12 +11,12 @@ from ..run.records import RunRecord, ShallowRecord
 from ..run.store import MissingRecord, paper_store
 
 # Grids each chapter reads, `{ds}` for every dataset of the profile, `{first}`/`{last}` for
-# its first/last; grids that need dlib's pass over every image (`anchor-`, `input-`) only
-# where the profile shows them (`Profile.anchors`).
+# its first/last; grids that need dlib (`anchor-`, `input-`, `ceiling-`) only where the
+# profile shows them (`Profile.anchors`).
 CHAPTER_GRIDS = {
     "intro": ["comparison-{ds}", "tune-{ds}", "shallow-{ds}", "ablation-{ds}", "floors",
               "budget-{ds}", "trials-{ds}", "trunk-{ds}", "pairlr-{ds}", "sampler-{ds}", "open-{ds}", "cross-{ds}",
-              "anchor-{ds}"],
+              "anchor-{ds}", "ceiling-{ds}"],
     "data": ["floors"],
     "main_results": ["floors", "main-{ds}", "budget-{ds}"],
     "ablation_dense": ["ablation-{ds}"],
@@ -26,7 +26,7 @@ CHAPTER_GRIDS = {
     "comparison": ["comparison-{ds}", "tune-{ds}", "shallow-{ds}", "search-{ds}"],
     "recipe": ["floors", "main-{ds}", "budget-{ds}", "trials-{ds}", "gap-{ds}", "trunk-{ds}",
                "pairlr-{ds}", "sampler-{ds}", "published-{ds}", "input-{ds}", "ladder-{ds}",
-               "search-{ds}", "precision-{ds}", "centersampler-{ds}"],
+               "search-{ds}", "precision-{ds}", "centersampler-{ds}", "anchor-{ds}", "ceiling-{ds}"],
     "scale": [],
     "unseen": ["floors", "open-{ds}", "cross-{ds}", "anchor-{ds}", "input-{ds}",
                "openweights-{first}"],
@@ -39,7 +39,7 @@ def chapter_grids(stems: list[str], profile: str | Profile) -> list[str]:
     out = []
     for stem in stems:
         for pattern in CHAPTER_GRIDS.get(stem, []):
-            if pattern.startswith(("anchor-", "input-")) and not p.anchors:
+            if pattern.startswith(("anchor-", "input-", "ceiling-")) and not p.anchors:
                 continue
             if "{ds}" in pattern:
                 out += [pattern.format(ds=ds) for ds in p.datasets]
