@@ -21,6 +21,7 @@ from PIL import Image
 from ..core.atomic import atomic_write
 from ..core.paths import cache_root
 from .detect import _dlib, _predictor, load_models
+from .dlib_faces import _encoder
 
 CHUNK = 500
 # dlib's face chips are 150x150: the crop is brought to that side before its landmarks are
@@ -32,8 +33,6 @@ SETTINGS = f"dlib_face_recognition_resnet_model_v1 bicubic {UPSAMPLE_TO}px num_j
 def describe_crop(chw: np.ndarray) -> np.ndarray:
     """(128,) float32: dlib's descriptor of one (3, S, S) uint8 crop, upsampled to
     `UPSAMPLE_TO` pixels, its landmarks found inside the whole frame."""
-    from .dlib_faces import _encoder
-
     rgb = Image.fromarray(np.ascontiguousarray(chw.transpose(1, 2, 0)), "RGB")
     big = np.ascontiguousarray(np.asarray(rgb.resize((UPSAMPLE_TO, UPSAMPLE_TO), Image.BICUBIC)))
     shape = _predictor()(big, _dlib().rectangle(0, 0, UPSAMPLE_TO - 1, UPSAMPLE_TO - 1))
