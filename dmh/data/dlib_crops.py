@@ -18,10 +18,9 @@ import time
 import numpy as np
 from PIL import Image
 
-from ..core.atomic import atomic_write
 from ..core.paths import cache_root
 from .detect import _dlib, _predictor, load_models
-from .dlib_faces import _encoder
+from .dlib_faces import _encoder, cached_chunk
 
 CHUNK = 500
 # dlib's face chips are 150x150: the crop is brought to that side before its landmarks are
@@ -40,18 +39,11 @@ def describe_crop(chw: np.ndarray) -> np.ndarray:
 
 
 def _chunk(images: np.ndarray, path, report) -> np.ndarray:
-    if path.exists():
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                got = z["descriptors"]
-            if got.shape == (len(images), 128) and got.dtype == np.float32:
-                return got
-        except (OSError, ValueError, KeyError):
-            pass
-        report(f"{path}: damaged or stale chunk; computing it again")
-    got = np.stack([describe_crop(im) for im in images])
-    atomic_write(path, lambda f: np.savez(f, descriptors=got), mode="wb")
-    return got
+    def fits(got: dict) -> bool:
+        return got["descriptors"].shape == (len(images), 128) and got["descriptors"].dtype == np.float32
+
+    return cached_chunk(path, fits, lambda: {"descriptors": np.stack([describe_crop(im) for im in images])},
+                        report)["descriptors"]
 
 
 def crop_descriptors(images: np.ndarray, name: str = "crops",

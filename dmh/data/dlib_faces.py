@@ -83,27 +83,36 @@ def _one(rgb: np.ndarray, fallback: tuple[int, int, int, int]):
     return bool(faces), (rect.left(), rect.top(), rect.right(), rect.bottom()), pts, desc
 
 
-def _chunk(root: Path, keys: list[str], crop, path: Path, report) -> dict:
+def cached_chunk(path: Path, fits, compute, report) -> dict:
+    """The arrays of npz `path` where it reads without pickle and `fits(arrays)`; else
+    `compute()`'s arrays, written there atomically (a damaged or stale file is reported)."""
     if path.exists():
         try:
             with np.load(path, allow_pickle=False) as z:
                 got = {k: z[k] for k in z.files}
-            if got["keys"].tolist() == keys:
+            if fits(got):
                 return got
         except (OSError, ValueError, KeyError):
             pass
         report(f"{path}: damaged or stale chunk; computing it again")
-    rows = []
-    for k in keys:
-        rgb = open_photo((root / k).read_bytes())
-        h, w = rgb.shape[:2]
-        rows.append(_one(rgb, crop.box_in(w, h) or (0, 0, w, h)))
-    got = {"keys": np.array(keys), "found": np.array([r[0] for r in rows]),
-           "boxes": np.array([r[1] for r in rows], dtype=np.int64),
-           "landmarks": np.stack([r[2] for r in rows]),
-           "descriptors": np.stack([r[3] for r in rows])}
+    got = compute()
     atomic_write(path, lambda f: np.savez(f, **got), mode="wb")
     return got
+
+
+def _chunk(root: Path, keys: list[str], crop, path: Path, report) -> dict:
+    def compute() -> dict:
+        rows = []
+        for k in keys:
+            rgb = open_photo((root / k).read_bytes())
+            h, w = rgb.shape[:2]
+            rows.append(_one(rgb, crop.box_in(w, h) or (0, 0, w, h)))
+        return {"keys": np.array(keys), "found": np.array([r[0] for r in rows]),
+                "boxes": np.array([r[1] for r in rows], dtype=np.int64),
+                "landmarks": np.stack([r[2] for r in rows]),
+                "descriptors": np.stack([r[3] for r in rows])}
+
+    return cached_chunk(path, lambda got: got["keys"].tolist() == keys, compute, report)
 
 
 def dataset_faces(name: str, report=lambda line: print(line, file=sys.stderr)) -> DlibFaces:
@@ -182,4 +191,4 @@ def with_aligned_faces(*parts: FaceSet) -> tuple[FaceSet, ...]:
     return tuple(out)
 
 
-__all__ = ["CHUNK", "DlibFaces", "aligned_images", "dataset_faces", "load_aligned", "with_aligned_faces"]
+__all__ = ["CHUNK", "DlibFaces", "aligned_images", "cached_chunk", "dataset_faces", "load_aligned", "with_aligned_faces"]
