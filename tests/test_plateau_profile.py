@@ -89,16 +89,25 @@ def test_budget_lines_by_hand(monkeypatch):
     import pandas as pd
 
     from dmh.report import plateau_plan as PP
-    frame = pd.DataFrame({"dataset": ["LFW"] * 3 + ["Pins"],
-                          "x budget": [8.0, 16.0, 32.0, 16.0],
-                          "gain over half": [0.24, 0.0503, 0.002, 0.14]})
+    frame = pd.DataFrame({"dataset": ["LFW"] * 3 + ["Pins"] * 2,
+                          "x budget": [8.0, 16.0, 32.0, 16.0, 32.0],
+                          "gain over half": [0.24, 0.0503, 0.002, 0.14, 0.138]})
     monkeypatch.setattr(PP, "budget_frame", lambda profile: frame)
+    priced = []
+    monkeypatch.setattr(PP, "estimate_seconds", lambda runs, store: (priced.extend(runs), (7200.0, 0))[1])
     lfw, pins = PP.budget_lines().split("\nPins")
     assert " ".join(lfw.split()) == ("LFW: 16x (640 epochs): the doubling into it added +5.03% "
                                      "validation mAP; the doubling past it added +0.2% validation "
                                      "mAP (under 5%: at the plateau).")
-    assert " ".join(pins.split()) == (": 32x (320 epochs): the doubling into it (320 epochs) is not "
-                                      "trained yet; the doubling past it (640 epochs) is not trained yet.")
+    assert " ".join(pins.split()) == (": 32x (320 epochs): the doubling into it added +13.8% validation "
+                                      "mAP; the doubling past it (640 epochs) is not trained yet (about "
+                                      "2.0 CPU hours for the one run: it waits for a GPU); until it is, "
+                                      "32x is a lower bound of the plateau, and Pins' results at this "
+                                      "budget are short of convergence.")
+    assert [(c.dataset, c.epochs, c.eval_split) for c in priced] == [("pins", 640, "val")]
+    # a doubling into the budget under 5% with none past it: no lower bound to state
+    frame.loc[4, "gain over half"] = 0.04
+    assert " ".join(PP.budget_lines().split("\nPins")[1].split()).endswith("waits for a GPU).")
 
 
 def test_plan_counts_each_run_once(monkeypatch):

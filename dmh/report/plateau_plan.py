@@ -7,8 +7,9 @@ import textwrap
 
 import pandas as pd
 
+from ..experiments.grids import GRIDS
 from ..experiments.profiles import PLATEAU_BUDGET, get_profile
-from .cost import grid_estimates
+from .cost import estimate_seconds, grid_estimates
 from .frames import NAMES
 from .recipe import PLATEAU_GAIN, budget_frame, gain_words
 
@@ -22,20 +23,34 @@ CUT_ON_CPU = ("open", "cross")
 
 def budget_lines(profile="paper") -> str:
     """Per dataset: the plateau profile's budget and DMH's validation ladder around it (the
-    doubling into it and the one past it, where trained)."""
+    doubling into it and the one past it, where trained); where the one past it is not
+    trained and the one into it added over 5%, the budget is a lower bound of the plateau."""
     df, one_x, out = budget_frame(profile), get_profile(profile).epochs, []
     for ds, f in PLATEAU_BUDGET.items():
         g = df[df["dataset"] == NAMES[ds]].set_index("x budget")
+        gains = {x: g.loc[x, "gain over half"] if x in g.index else float("nan") for x in (f, 2 * f)}
         said = [f"{NAMES[ds]}: {f}x ({one_x[ds] * f} epochs)"]
         for x, what in ((f, "the doubling into it"), (2 * f, "the doubling past it")):
-            if x in g.index and pd.notna(g.loc[x, "gain over half"]):
-                gain = g.loc[x, "gain over half"]
-                said.append(f"{what} added {gain_words(gain)} validation mAP"
-                            + (" (under 5%: at the plateau)" if x == 2 * f and gain < PLATEAU_GAIN else ""))
+            if pd.notna(gains[x]):
+                said.append(f"{what} added {gain_words(gains[x])} validation mAP"
+                            + (" (under 5%: at the plateau)" if x == 2 * f and gains[x] < PLATEAU_GAIN else ""))
             else:
-                said.append(f"{what} ({one_x[ds] * x} epochs) is not trained yet")
+                said.append(f"{what} ({one_x[ds] * x} epochs) is not trained yet"
+                            + (_price(ds, one_x[ds] * x, profile) if x == 2 * f else ""))
+        if pd.isna(gains[2 * f]) and gains[f] >= PLATEAU_GAIN:
+            said.append(f"until it is, {f}x is a lower bound of the plateau, and {NAMES[ds]}' results "
+                        f"at this budget are short of convergence")
         out.append(said[0] + ": " + "; ".join(said[1:]) + ".")
     return "\n".join(textwrap.fill(s, 90) for s in out)
+
+
+def _price(ds: str, epochs: int, profile) -> str:
+    """` (about N CPU hours: it waits for a GPU)` for DMH's budget-grid run at `epochs`, from
+    the CPU records' rates; empty where the grid has no such run."""
+    p = get_profile(profile)
+    runs = [c for c in GRIDS["budget"].items(ds, p) if c.epochs == epochs]
+    s, unknown = estimate_seconds(runs, p.store)
+    return f" (about {s / 3600:.1f} CPU hours for the one run: it waits for a GPU)" if runs and not unknown else ""
 
 
 def plan_frame(profile="plateau") -> pd.DataFrame:

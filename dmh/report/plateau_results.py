@@ -10,11 +10,12 @@ import textwrap
 import pandas as pd
 
 from ..experiments.configs import ABLATIONS, FULL_DMH, ablation_configs
-from ..experiments.profiles import Profile, get_profile
+from ..experiments.profiles import PLATEAU_BUDGET, Profile, get_profile
 from ..methods import METHODS, label
 from . import frames as F
 from .ablations import verdict_table
 from .cost import estimate_seconds
+from .plateau_plan import budget_lines
 from .reading import grid_command, split_stored
 from .spread import spread_words
 
@@ -150,6 +151,8 @@ def main_plateau_lines(profile: str | Profile) -> str:
     budgets = ", ".join(f"{F.NAMES.get(d, d)} {f}x ({q.epochs[d] * f} epochs, "
                         f"{q.face_crop.get(d, 'box')} crop)" for d, f in q.budget.items())
     out = [f"Profile `{q.name}`: {budgets}, {q.precision}; test queries, seeds {list(q.seeds)}."]
+    if q.budget == PLATEAU_BUDGET:  # the budgets DMH's validation ladder was read for
+        out.append(budget_lines(profile))
     for ds in q.datasets:
         stored, left = split_stored(f"main-{ds}", q)
         s, unknown = estimate_seconds(left, q.store)
