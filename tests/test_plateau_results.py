@@ -1,6 +1,7 @@
 """The plateau main results section: landed cells beside the same cells at 1x, by hand."""
 from dataclasses import replace
 
+import pandas as pd
 import pytest
 
 from conftest import run_record
@@ -125,3 +126,16 @@ def test_comparison_at_plateau_by_hand(tmp_path, monkeypatch):
     assert df["at 1x"].tolist() == [pytest.approx(0.7)]
     assert PR.comparison_plateau_lines(df).startswith(
         "LFW DDH: test mAP@all 0.7000 at 1x, 0.5000 at the plateau budget: worse with more epochs")
+
+
+def test_baselines_said_by_hand(monkeypatch):
+    frame = pd.DataFrame({"dataset": ["LFW"] * 3, "variant": ["DDH", "DCDH", "DSH"],
+                          "variant mean": [0.36, 0.67, 0.59], "baseline mean": [0.70] * 3,
+                          "in seed std": [-30.0, -1.5, -9.0], "seeds": [2, 1, 2]})
+    monkeypatch.setattr(PR, "comparison_at_plateau", lambda p: frame)
+    assert PR._baselines_said("paper") == (
+        " Against the deep baselines there ([comparison](comparison.html)): LFW: DMH 0.7000 leads "
+        "2 of 3 landed baselines beyond two seed stds; the closest, DCDH, 0.6700 (1 seed; -1.5 seed "
+        "std, within two seed stds).")
+    monkeypatch.setattr(PR, "comparison_at_plateau", lambda p: frame.iloc[:0])
+    assert PR._baselines_said("paper") == ""

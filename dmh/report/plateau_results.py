@@ -187,7 +187,21 @@ def plateau_finding(profile: str | Profile) -> str:
     return (f"**At the plateau budget** ([chapter](main_results.html)), DMH at {q.longest} bits: "
             + "; ".join(said) + "." + (" Its one-change variants there, as far as they landed "
                                        "([ablations](ablation_dense.html)): " + "; ".join(against)
-                                       + "." if against else ""))
+                                       + "." if against else "") + _baselines_said(profile))
+
+
+def _baselines_said(profile) -> str:
+    """` Against the deep baselines there ...`: per dataset, how many landed baselines DMH
+    leads beyond two seed stds, and the closest one; empty where none landed."""
+    df, said = comparison_at_plateau(profile), []
+    for ds, g in (df.groupby("dataset", sort=False) if len(df) else ()):
+        best = g.loc[g["variant mean"].idxmax()]
+        behind = int((g["in seed std"] < -2).sum())
+        said.append(f"{ds}: DMH {best['baseline mean']:.4f} leads {behind} of {len(g)} landed baselines "
+                    f"beyond two seed stds; the closest, {best.variant}, {best['variant mean']:.4f} "
+                    f"({int(best.seeds)} seed{'s' * int(best.seeds != 1)}; {spread_words(best['in seed std'])})")
+    return (" Against the deep baselines there ([comparison](comparison.html)): " + "; ".join(said)
+            + ".") if said else ""
 
 
 def plateau_evidence(profile: str | Profile) -> pd.DataFrame:
