@@ -135,7 +135,7 @@ def test_baselines_said_by_hand(monkeypatch):
     monkeypatch.setattr(PR, "comparison_at_plateau", lambda p: frame)
     assert PR._baselines_said("paper") == (
         " Against the deep baselines there ([comparison](comparison.html)): LFW: DMH 0.7000 leads "
-        "2 of 3 landed baselines beyond two seed stds; the closest, DCDH, 0.6700 (1 seed; -1.5 seed "
+        "2 of 3 landed baselines beyond two seed stds; the strongest, DCDH, 0.6700 (1 seed; -1.5 seed "
         "std, within two seed stds).")
     monkeypatch.setattr(PR, "comparison_at_plateau", lambda p: frame.iloc[:0])
     assert PR._baselines_said("paper") == ""

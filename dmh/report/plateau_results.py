@@ -192,13 +192,13 @@ def plateau_finding(profile: str | Profile) -> str:
 
 def _baselines_said(profile) -> str:
     """` Against the deep baselines there ...`: per dataset, how many landed baselines DMH
-    leads beyond two seed stds, and the closest one; empty where none landed."""
+    leads beyond two seed stds, and the strongest one; empty where none landed."""
     df, said = comparison_at_plateau(profile), []
     for ds, g in (df.groupby("dataset", sort=False) if len(df) else ()):
         best = g.loc[g["variant mean"].idxmax()]
         behind = int((g["in seed std"] < -2).sum())
         said.append(f"{ds}: DMH {best['baseline mean']:.4f} leads {behind} of {len(g)} landed baselines "
-                    f"beyond two seed stds; the closest, {best.variant}, {best['variant mean']:.4f} "
+                    f"beyond two seed stds; the strongest, {best.variant}, {best['variant mean']:.4f} "
                     f"({int(best.seeds)} seed{'s' * int(best.seeds != 1)}; {spread_words(best['in seed std'])})")
     return (" Against the deep baselines there ([comparison](comparison.html)): " + "; ".join(said)
             + ".") if said else ""
