@@ -13,7 +13,7 @@ from ..methods import label
 from .frames import NAMES
 from .reading import grid_command
 from .recipe import study_seed_std
-from .spread import in_seed_std
+from .spread import BEYOND, in_seed_std
 
 EDGE = "at its range's end"
 
@@ -53,7 +53,7 @@ def search_lines(table: pd.DataFrame) -> str:
     seed stds (their rows in the book would move), or that none does."""
     out = []
     for ds, g in table.groupby("dataset", sort=False):
-        gain = g[g["in seed std"] > 2]
+        gain = g[g["in seed std"] > BEYOND]
         each = ", ".join(f"{r.method} ({r.best}: {r['change']:+.4f}, {r['in seed std']:+.1f} seed std)"
                          for _, r in gain.iterrows())
         edge = g[g[EDGE].fillna("") != ""] if EDGE in g else g.iloc[:0]

@@ -12,6 +12,7 @@ from ..experiments.profiles import Profile, get_profile
 from .frames import NAMES
 from .plateau_results import GOAL_FLOAT_GAP as GAP_GOAL
 from .recipe import landed_trials
+from .spread import BEYOND
 
 def gap_frame(profile: str | Profile) -> pd.DataFrame:
     """One row per gap trial that landed, per dataset of the profile."""
@@ -48,12 +49,12 @@ def gap_lines(df: pd.DataFrame) -> str:
         if g["in seed std"].isna().all():
             out.append(line + " No seed spread to judge the codes' changes by (one seed).")
             continue
-        better = g[g["in seed std"] > 2]
+        better = g[g["in seed std"] > BEYOND]
         line += (" Codes better by more than two seed stds: " + ", ".join(
             f"{r.trial} ({r['codes vs chosen']:+.4f}, {r['in seed std']:+.1f} seed std)"
             for _, r in better.iterrows()) + "." if len(better) else
             " No trial's codes beat the recipe as chosen by more than two seed stds.")
-        keep = g[(g["codes - float"] >= -GAP_GOAL) & ~(g["in seed std"] < -2)]
+        keep = g[(g["codes - float"] >= -GAP_GOAL) & ~(g["in seed std"] < -BEYOND)]
         line += (f" Within {GAP_GOAL * 100:.0f} points and no loss beyond two seed stds: "
                  f"{', '.join(keep.trial)}." if len(keep) else
                  f" No trial brings the codes within {GAP_GOAL * 100:.0f} points of their floats "

@@ -13,6 +13,7 @@ from .frames import NAMES
 from .pixel_ceiling import pixel_ceiling_frame, pixel_ceiling_lines
 from .plateau_results import plateau_finding
 from .reading import dataset_records, shallow_records
+from .spread import BEYOND
 from .fit import fit_frame, fit_summary
 from .recipe import finding as recipe_finding
 from .trunk_study import PAPER_TRUNK, trunk_frame, trunk_lines
@@ -37,8 +38,8 @@ def _against(df: pd.DataFrame, variant: str) -> str:
     parts = [f"{r['variant mean']:.3f} vs {r['baseline mean']:.3f} on {r.dataset} "
              + ("(one seed)" if r["in seed std"] != r["in seed std"] else
                 f"({r['in seed std']:+.1f} seed std)") for _, r in t.iterrows()]
-    worse = (t["in seed std"] < -2).sum()
-    better = (t["in seed std"] > 2).sum()
+    worse = (t["in seed std"] < -BEYOND).sum()
+    better = (t["in seed std"] > BEYOND).sum()
     if t["in seed std"].isna().all():
         verdict = "one seed per variant: no seed spread to judge by"
     elif worse == len(t):
@@ -59,7 +60,7 @@ def _searched(search: pd.DataFrame, ds: str) -> str:
     if not len(search):
         return ""
     mine = search[search.dataset == ds]
-    g = mine[mine["in seed std"] > 2]
+    g = mine[mine["in seed std"] > BEYOND]
     landed = f"{mine.trials.sum()} of {mine['of'].sum()} validation trials landed"
     if not len(g):
         return (f" No baseline's own search ({landed}) beats the choice it trains with here by "

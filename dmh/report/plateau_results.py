@@ -17,7 +17,7 @@ from .ablations import verdict_table
 from .cost import estimate_seconds
 from .plateau_plan import budget_lines
 from .reading import grid_command, split_stored
-from .spread import spread_words
+from .spread import BEYOND, spread_words
 
 # The goal for DMH at the longest code (closed protocol, test queries, 3 seeds).
 GOAL_MAP = {"lfw": 0.70, "pins": 0.50}
@@ -196,7 +196,7 @@ def _baselines_said(profile) -> str:
     df, said = comparison_at_plateau(profile), []
     for ds, g in (df.groupby("dataset", sort=False) if len(df) else ()):
         best = g.loc[g["variant mean"].idxmax()]
-        behind = int((g["in seed std"] < -2).sum())
+        behind = int((g["in seed std"] < -BEYOND).sum())
         said.append(f"{ds}: DMH {best['baseline mean']:.4f} leads {behind} of {len(g)} landed baselines "
                     f"beyond two seed stds; the strongest, {best.variant}, {best['variant mean']:.4f} "
                     f"({int(best.seeds)} seed{'s' * int(best.seeds != 1)}; {spread_words(best['in seed std'])})")

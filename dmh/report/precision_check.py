@@ -13,7 +13,7 @@ from ..experiments.profiles import Profile, get_profile
 from ..methods import label
 from .frames import NAMES
 from .recipe import study_seed_std
-from .spread import in_seed_std
+from .spread import BEYOND, in_seed_std
 
 
 def precision_check_frame(profile: str | Profile) -> pd.DataFrame:
@@ -40,7 +40,7 @@ def precision_check_lines(df: pd.DataFrame) -> str:
     any mAP at all, since one seed each can hide a small cost they share."""
     out = []
     for ds, g in df.groupby("dataset", sort=False):
-        cost = g[g["in seed std"] < -2]
+        cost = g[g["in seed std"] < -BEYOND]
         line = f"{ds}: " + (
             "bf16 costs " + ", ".join(f"{r.method} {r['bf16 - fp32']:+.4f} ({r['in seed std']:+.1f} "
                                       f"seed std)" for _, r in cost.iterrows())

@@ -13,7 +13,7 @@ from ..experiments.profiles import Profile, get_profile
 from ..methods import label
 from .frames import NAMES, machine_of
 from .reading import floors_frame, grid_command, records, split_stored
-from .spread import in_seed_std, largest_std, spread_words
+from .spread import BEYOND, in_seed_std, largest_std, spread_words
 
 # The plateau rule of the convergence issue: one more doubling of the budget adds under 5%
 # relative validation mAP.
@@ -141,7 +141,7 @@ def center_sampler_lines(df: pd.DataFrame) -> str:
     out = []
     for ds, g in df.groupby("dataset", sort=False):
         moved = [f"{r.method} {r.change:+.4f} ({r['in seed std']:+.1f} seed std)"
-                 for _, r in g.iterrows() if abs(r["in seed std"]) > 2]
+                 for _, r in g.iterrows() if abs(r["in seed std"]) > BEYOND]
         out.append(f"{ds}: P x K batches move " + (", ".join(moved) if moved else "none of "
                    + ", ".join(g.method)) + " beyond two seed stds.")
     return "\n".join(textwrap.fill(s, 90) for s in out)
@@ -194,7 +194,7 @@ def trial_lines(df: pd.DataFrame) -> str:
             out.append(f"{ds}: no seed spread to judge by (one main seed); the largest change is "
                        f"{best.trial}'s {best.change:+.4f}.")
             continue
-        keep = g[(g["in seed std"] > 2) & (g.trial != C.SPEED_TRIAL)]
+        keep = g[(g["in seed std"] > BEYOND) & (g.trial != C.SPEED_TRIAL)]
         each = ", ".join(f"{r.trial} ({r.change:+.4f}, {r['in seed std']:+.1f} seed std)"
                          for _, r in keep.iterrows())
         line = (f"{ds}: {each} beat the recipe as chosen by more than two seed stds." if len(keep) else
@@ -203,7 +203,7 @@ def trial_lines(df: pd.DataFrame) -> str:
         if len(speed):  # a trial of speed: does it cost mAP?
             r = speed.iloc[0]
             line += (f" {C.SPEED_TRIAL}: {r.change:+.4f} ({r['in seed std']:+.1f} seed std), "
-                     + ("a cost beyond two seed stds." if r["in seed std"] < -2 else
+                     + ("a cost beyond two seed stds." if r["in seed std"] < -BEYOND else
                         "no cost beyond two seed stds."))
         out.append(line)
     return "\n".join(textwrap.fill(s, 90) for s in out)
@@ -242,7 +242,7 @@ def precision_lines(df: pd.DataFrame) -> str:
         k = g.loc["bf16", "bf16 - fp32 in seed std"]
         seeds = f"{int(g.loc['fp32', 'seeds'])} and {int(g.loc['bf16', 'seeds'])} seeds"
         out.append(f"{ds}: bf16 - fp32 = {diff:+.4f} over {seeds} ({spread_words(k)}): "
-                   + ("a cost." if k < -2 else "no cost beyond two seed stds."))
+                   + ("a cost." if k < -BEYOND else "no cost beyond two seed stds."))
     return "\n".join(textwrap.fill(s, 90) for s in out)
 
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import math
 
+# a difference of means beyond this many seed stds is a verdict; within it, the seeds may
+# have made it (every report module reads the one rule from here)
+BEYOND = 2
+
 
 def largest_std(*stds: float) -> float:
     """The largest finite std given (NaN when none is)."""
@@ -20,4 +24,4 @@ def in_seed_std(diff: float, *stds: float) -> float:
 def spread_words(ratio: float) -> str:
     if ratio != ratio:
         return "no seed spread to compare with (one seed)"
-    return f"{ratio:+.1f} seed std, {'beyond' if abs(ratio) > 2 else 'within'} two seed stds"
+    return f"{ratio:+.1f} seed std, {'beyond' if abs(ratio) > BEYOND else 'within'} two seed stds"

@@ -11,7 +11,7 @@ from ..experiments.trunk_sizes import TRUNK_SIZES, train_mflops, trunk_configs, 
 from .frames import NAMES
 from .reading import grid_command
 from .recipe import study_seed_std
-from .spread import in_seed_std
+from .spread import BEYOND, in_seed_std
 
 PAPER_TRUNK = next(iter(TRUNK_SIZES))
 
@@ -69,7 +69,7 @@ def trunk_lines(df: pd.DataFrame) -> str:
             continue
         ratio = best["in seed std"]
         verdict = ("no seed spread to judge by" if ratio != ratio else
-                   f"{ratio:+.1f} seed std: " + ("beyond" if ratio > 2 else "within") + " two seed stds")
+                   f"{ratio:+.1f} seed std: " + ("beyond" if ratio > BEYOND else "within") + " two seed stds")
         out.append(f"{ds}: {best.trunk} is the best of {len(g)} sizes at equal compute, "
                    f"{best['val mAP@all']:.4f} ({best.change:+.4f} over the paper trunk, {verdict}; "
                    f"{best.epochs} epochs" + (f", {best['x time (bench)']:.2f}x the paper trunk's time "

@@ -13,7 +13,7 @@ from ..experiments.anchor_specs import anchor_specs
 from ..experiments.profiles import Profile, get_profile
 from ..methods import label
 from .reading import floors_frame, grid_command, records, split_stored
-from .spread import in_seed_std
+from .spread import BEYOND, in_seed_std
 
 # Loss variants of DMH by their losses (as `configs.ABLATIONS` names them).
 _VARIANT = {tuple(ch["losses"]): name for name, ch in C.ABLATIONS.items() if "losses" in ch}
@@ -188,7 +188,7 @@ def loss_verdicts(df: pd.DataFrame) -> pd.DataFrame:
             ratio = in_seed_std(diff, full.std(), v.std())
             rows.append({"protocol": proto, "variant": name, "DMH": round(full.mean(), 3),
                          "variant mAP": round(v.mean(), 3), "DMH - variant": round(diff, 4),
-                         "in seed std": round(ratio, 1), "beyond 2 std": abs(ratio) > 2,
+                         "in seed std": round(ratio, 1), "beyond 2 std": abs(ratio) > BEYOND,
                          "seeds (DMH, variant)": f"{len(full)}, {len(v)}"})
     return pd.DataFrame(rows).set_index(["protocol", "variant"]) if rows else pd.DataFrame()
 
