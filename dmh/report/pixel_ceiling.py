@@ -30,52 +30,72 @@ def _anchors(p: Profile, specs: list[AnchorSpec]) -> list[dict]:
 
 
 def pixel_ceiling_frame(profile: str | Profile) -> pd.DataFrame:
-    """Per dataset, the rows that landed: dlib on the photos and on the crops (float), a DMH
-    hash layer on the crops' embedding (every seed), DMH at 1x and at the plateau budget
-    (every seed landed; the plateau's own face crop)."""
+    """Per dataset, the rows that landed: dlib on the photos, and on each crop the profile and
+    its plateau profile read (float; a DMH hash layer on that embedding, every seed), then DMH
+    at 1x and at the plateau budget (every seed landed; each reads its profile's own crop)."""
     p = get_profile(profile)
     q = plateau_of(p)
+    profiles = (p, q) if q is not None else (p,)
     rows = []
     for ds in p.datasets:
-        crop_specs = crop_anchor_specs(ds, p)
-        crop = f"{crop_specs[0].pixels} crop, 32x32"
-        for reads, method, bits, got in [
-                ("photos", "dlib float", 0, _anchors(p, [AnchorSpec("float", ds, 0, 0)])),
-                (crop, "dlib float", 0, _anchors(p, crop_specs[:1])),
-                (crop, "dlib + DMH hash layer", p.longest, _anchors(p, crop_specs[1:]))]:
-            if got:
-                rows.append(_row(ds, reads, method, bits, got))
-        for prof in (p, q) if q is not None else (p,):  # DMH at 1x, then at the plateau budget
+        rows += _dlib_rows(ds, p, profiles)
+        for prof in profiles:  # DMH at 1x, then at the plateau budget
             top = [r for r in landed(f"main-{ds}", prof) if r.config.bits == prof.longest]
             if top:
                 c = top[0].config
-                rows.append(_row(ds, f"{c.face_crop} crop, 32x32", f"DMH, {c.epochs} epochs", prof.longest,
+                rows.append(_row(ds, _reads(c.face_crop), f"DMH, {c.epochs} epochs", prof.longest,
                                  [r.metrics for r in top]))
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
+def _reads(crop: str) -> str:
+    return f"{crop} crop, 32x32"
+
+
+def _dlib_rows(ds: str, p: Profile, profiles) -> list[dict]:
+    """dlib on the photos, then on each distinct crop of `profiles` (float, then hashed)."""
+    rows = [_row(ds, "photos", "dlib float", 0, got)
+            for got in [_anchors(p, [AnchorSpec("float", ds, 0, 0)])] if got]
+    for crop, specs in {s[0].pixels: s for s in (crop_anchor_specs(ds, x) for x in profiles)}.items():
+        for method, bits, got in [("dlib float", 0, _anchors(p, specs[:1])),
+                                  (HASHED, p.longest, _anchors(p, specs[1:]))]:
+            if got:
+                rows.append(_row(ds, _reads(crop), method, bits, got))
+    return rows
+
+
+HASHED = "dlib + DMH hash layer"
+
+
 def pixel_ceiling_lines(df: pd.DataFrame) -> str:
-    """Per dataset with both dlib float rows: how much of dlib's photo score its reading of
-    the crops keeps, and how much of the hash layer on that reading (else of the reading)
-    DMH's best landed network reaches."""
+    """Per dataset with dlib's photo row and a DMH network: what dlib reads from each crop
+    (its share of the photo score, and the hash layer on that reading), then DMH's best
+    landed network against dlib on the same crop only: the hash layer, else the float
+    reading, else a note that this crop's reading has not landed."""
     out = []
     for ds, g in df.groupby("dataset", sort=False):
         dlib = g[g.method == "dlib float"].set_index("reads")["mAP@all"]
-        nets, hashed = g[g.method.str.startswith("DMH,")], g[g.method == "dlib + DMH hash layer"]
-        if len(dlib) < 2 or not len(nets):
+        nets = g[g.method.str.startswith("DMH,")]
+        if "photos" not in dlib.index or len(dlib) < 2 or not len(nets):
             continue
-        photo, crop = dlib["photos"], dlib.drop("photos").iloc[0]
+        photo, crops = dlib["photos"], dlib.drop("photos")
+        said = []
+        for reads, crop in crops.items():
+            hashed = g[(g.method == HASHED) & (g.reads == reads)]
+            said.append(f"{crop:.3f} on the {reads.split(',')[0]} ({crop / photo:.0%} of its {photo:.3f} on the photos)"
+                        + (f", a {int(hashed.iloc[0].bits)}-bit hash layer on it trained with DMH's losses "
+                           f"{hashed.iloc[0]['mAP@all']:.3f}" if len(hashed) else ""))
         best = nets.loc[nets["mAP@all"].idxmax()]
-        line = (f"{ds}: dlib's embedding of the networks' 32x32 crops scores mAP@all {crop:.3f} "
-                f"({crop / photo:.0%} of its {photo:.3f} on the photos)")
-        if len(hashed):
-            h = hashed.iloc[0]
-            line += (f", a {int(h.bits)}-bit hash layer on it trained with DMH's losses {h['mAP@all']:.3f}; "
-                     f"DMH's best landed network ({best.method}) {best['mAP@all']:.3f}, "
-                     f"{best['mAP@all'] / h['mAP@all']:.0%} of that hash.")
+        line = (f"{ds}: dlib's embedding of the networks' 32x32 crops scores mAP@all " + "; ".join(said)
+                + f". DMH's best landed network ({best.method}, {best.reads.split(',')[0]}) "
+                  f"{best['mAP@all']:.3f}, ")
+        own = g[(g.reads == best.reads) & (g.method == HASHED)]
+        if len(own):
+            line += f"{best['mAP@all'] / own.iloc[0]['mAP@all']:.0%} of that hash layer on the same crop."
+        elif best.reads in crops.index:
+            line += f"{best['mAP@all'] / crops[best.reads]:.0%} of what dlib reads from the same pixels."
         else:
-            line += (f"; DMH's best landed network ({best.method}) {best['mAP@all']:.3f}, "
-                     f"{best['mAP@all'] / crop:.0%} of what dlib reads from the same pixels.")
+            line += "and dlib's reading of that crop has not landed yet: no ratio across crops."
         out.append(line)
     return "\n".join(out)
 
