@@ -58,6 +58,7 @@ def test_landed_cells_beside_1x(tmp_path, monkeypatch):
 def test_only_the_paper_profile_has_a_plateau():
     assert PR.plateau_of("paper").name == "plateau" and PR.plateau_of("quick") is None
     assert PR.main_at_plateau("quick").empty and PR.plateau_finding("quick") == ""
+    assert PR.variant_at_plateau("quick", "plain trunk") == ""
 
 
 def test_the_book_trains_only_weights_for_a_committed_profile():
@@ -85,6 +86,9 @@ def test_ablation_at_plateau_by_hand(tmp_path, monkeypatch):
     assert row["difference"] == pytest.approx(-0.3)
     assert row["in seed std"] == pytest.approx(-0.3 / 0.1414214, rel=1e-5)  # DMH's std: 1 seed
     assert row["verdict"] == "beyond two seed stds"
+    assert PR.variant_at_plateau("quick", "plain trunk") == (
+        "LFW plain trunk 0.3000 (1 seed) vs 0.6000 (-2.1 seed std, beyond two seed stds)")
+    assert PR.variant_at_plateau("quick", "FC hash head") == ""  # not landed there
 
 
 def test_plateau_evidence_and_quantization_by_hand(tmp_path, monkeypatch):

@@ -11,7 +11,7 @@ from .baseline_search import search_table
 from .comparison import deep_frame, shallow_frame, winners
 from .frames import NAMES
 from .pixel_ceiling import pixel_ceiling_frame, pixel_ceiling_lines
-from .plateau_results import plateau_finding
+from .plateau_results import plateau_finding, variant_at_plateau
 from .reading import dataset_records, shallow_records
 from .spread import BEYOND
 from .fit import fit_frame, fit_summary
@@ -70,24 +70,34 @@ def _searched(search: pd.DataFrame, ds: str) -> str:
             f"seed stds for {', '.join(g.method)}, whose rows here understate them.")
 
 
+def _verdicts(ab: pd.DataFrame, p, variants: tuple[str, ...]) -> str:
+    """Each variant's verdict at 1x, then at the plateau budget where it landed there."""
+    out = []
+    for v in variants:
+        there = variant_at_plateau(p, v)
+        out.append(_against(ab, v) + (f"; at the plateau budget: {there}" if there else ""))
+    return "; ".join(out)
+
+
 def findings(profile) -> list[str]:
-    """Markdown bullets: the dense trunk, the hash head, each loss term, the comparison, the
-    recipe, unseen people and (paper profile) DMH at the plateau budget as far as it landed."""
+    """Markdown bullets: (paper profile) DMH at the plateau budget as far as it landed, first;
+    then the dense trunk, the hash head and each loss term at 1x, each followed by its verdict
+    at the plateau budget where that landed; the comparison, the recipe and unseen people."""
     p = get_profile(profile)
     ab = ablation_frame(p, None)
     ab["dataset"] = ab["dataset"].map(NAMES)
-    out = [f"**Dense blocks** ([chapter](ablation_dense.html)): {_against(ab, 'plain trunk')}.",
-           f"**Conv + GAP hash head** ([chapter](ablation_head.html)): {_against(ab, 'FC hash head')}."]
-    losses = "; ".join(_against(ab, v) for v in ("softmax only", "softmax + center",
-                                                  "softmax + quantization"))
-    out.append(f"**Loss terms** ([chapter](ablation_losses.html)), each without a term against "
-               f"the full loss: {losses}.")
+    out = [f for f in (plateau_finding(p),) if f]
+    out += [f"**Dense blocks** ([chapter](ablation_dense.html)), at 1x: {_verdicts(ab, p, ('plain trunk',))}.",
+            f"**Conv + GAP hash head** ([chapter](ablation_head.html)), at 1x: "
+            f"{_verdicts(ab, p, ('FC hash head',))}.",
+            f"**Loss terms** ([chapter](ablation_losses.html)), each without a term against the full "
+            f"loss, at 1x: {_verdicts(ab, p, ('softmax only', 'softmax + center', 'softmax + quantization'))}."]
     w = winners(headline_frame(p))
     search = search_table(p) if p.baseline_search else pd.DataFrame()
     for ds, g in w.groupby("dataset", sort=False):
         dmh = (g.winner == "DMH").sum()
         top = g[g.bits == g.bits.max()].iloc[0]
-        out.append(f"**Against the baselines on {ds}** ([chapter](comparison.html)): DMH is first "
+        out.append(f"**Against the baselines on {ds}** ([chapter](comparison.html)), at 1x: DMH is first "
                    f"at {dmh} of {len(g)} code lengths; at {int(top.bits)} bits {top.winner} "
                    f"{top.winner_map:.3f} leads {top.runner_up} {top.runner_up_map:.3f}"
                    + ("." if top.margin_over_std != top.margin_over_std else
@@ -99,4 +109,4 @@ def findings(profile) -> list[str]:
                + (f" What the 32x32 pixels hold: {' '.join(pixels.split())}" if pixels else "")
                + (f" Trunk sizes at the paper trunk's training FLOPs: {trunks}" if trunks else ""))
     out.append(unseen_finding(p))
-    return out + [f for f in (plateau_finding(p),) if f]
+    return out
