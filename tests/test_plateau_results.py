@@ -141,5 +141,10 @@ def test_baselines_said_by_hand(monkeypatch):
         " Against the deep baselines there ([comparison](comparison.html)): LFW: DMH 0.7000 leads "
         "2 of 3 landed baselines beyond two seed stds; the strongest, DCDH, 0.6700 (1 seed; -1.5 seed "
         "std, within two seed stds).")
+    frame.loc[1, ["variant mean", "in seed std"]] = [0.80, 5.0]  # DCDH ahead beyond two stds
+    assert PR._baselines_said("paper").startswith(
+        " Against the deep baselines there ([comparison](comparison.html)): LFW: DMH 0.7000 leads "
+        "2 of 3 landed baselines beyond two seed stds and trails 1 beyond them (DCDH); the strongest, "
+        "DCDH, 0.8000 (1 seed; +5.0 seed std, beyond two seed stds).")
     monkeypatch.setattr(PR, "comparison_at_plateau", lambda p: frame.iloc[:0])
     assert PR._baselines_said("paper") == ""

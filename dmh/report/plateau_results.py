@@ -202,9 +202,11 @@ def _baselines_said(profile) -> str:
     df, said = comparison_at_plateau(profile), []
     for ds, g in (df.groupby("dataset", sort=False) if len(df) else ()):
         best = g.loc[g["variant mean"].idxmax()]
-        behind = int((g["in seed std"] < -BEYOND).sum())
+        behind, ahead = int((g["in seed std"] < -BEYOND).sum()), g[g["in seed std"] > BEYOND]
         said.append(f"{ds}: DMH {best['baseline mean']:.4f} leads {behind} of {len(g)} landed baselines "
-                    f"beyond two seed stds; the strongest, {best.variant}, {best['variant mean']:.4f} "
+                    f"beyond two seed stds" + (f" and trails {len(ahead)} beyond them ({', '.join(ahead.variant)})"
+                                               if len(ahead) else "")
+                    + f"; the strongest, {best.variant}, {best['variant mean']:.4f} "
                     f"({int(best.seeds)} seed{'s' * int(best.seeds != 1)}; {spread_words(best['in seed std'])})")
     return (" Against the deep baselines there ([comparison](comparison.html)): " + "; ".join(said)
             + ".") if said else ""
