@@ -27,7 +27,7 @@ def test_convergence_table_by_hand(tmp_path, monkeypatch):
     t = CV.convergence_table("quick").set_index("method")
     assert len(t) == 12 and set(t.epochs) == {budget}  # DMH, 5 variants, 6 baselines
     assert t.loc["DMH", ["seeds", "test mAP@all", "at its plateau", "evidence"]].tolist() == \
-        [2, "0.7000 ± 0.1414", "no", "DMH's budget ladder (fp32)"]
+        [2, "0.7000 ± 0.1414", "no", "DMH's budget ladder (1x recipe)"]
     assert t.loc["DDH", ["seeds", "test mAP@all", "at its plateau", "evidence"]].tolist() == \
         [1, "0.5000", "yes", "plateau grid"]  # its 12-bit run is not the longest code's
     assert abs(t.loc["DDH", "doubling past it"] - 0.31 / 0.30 + 1) < 1e-12

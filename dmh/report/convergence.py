@@ -1,8 +1,9 @@
 """Every method at the plateau budget in one table: per dataset, DMH, its one-change variants
 and each deep baseline at the longest code (test mAP@all, mean ± std over the seeds landed),
 beside the evidence that the budget is its plateau (validation mAP@all of the doubling past
-the budget: the plateau grid's run, or for DMH its own budget ladder where the plateau grid's
-has not landed). Rows for what has not landed say so, with the command that trains them."""
+the budget: the plateau grid's run, or for DMH its own budget ladder, in the 1x profile's
+precision and crop, where the plateau grid's has not landed). Rows that have not landed say
+so; the lines price what the plateau grid has left."""
 from __future__ import annotations
 
 import numpy as np
@@ -60,12 +61,11 @@ def convergence_table(profile: str | Profile) -> pd.DataFrame:
     for ds in q.datasets:
         name, budget = F.NAMES[ds], q.epochs[ds] * q.budget[ds]
         for method, maps in _landed_cells(q, ds).items():
-            gain, source = float("nan"), "not trained"
-            if len(ev) and (name, method) in ev.index and ev.loc[(name, method), "gain"] == ev.loc[(name, method), "gain"]:
-                gain, source = float(ev.loc[(name, method), "gain"]), "plateau grid"
-            elif method == label("dmh"):
+            gain = float(ev.loc[(name, method), "gain"]) if len(ev) and (name, method) in ev.index else float("nan")
+            source = "plateau grid" if gain == gain else "not trained"
+            if gain != gain and method == label("dmh"):  # its own ladder, in the 1x profile's recipe
                 gain = _ladder_gain(profile, ds, 2 * budget)
-                source = "DMH's budget ladder (fp32)" if gain == gain else source
+                source = "DMH's budget ladder (1x recipe)" if gain == gain else source
             rows.append({"dataset": name, "method": method, "seeds": len(maps),
                          "test mAP@all": _mean_std(maps), "epochs": budget,
                          "doubling past it": gain,
