@@ -11,7 +11,7 @@ from .baseline_search import search_table
 from .comparison import deep_frame, shallow_frame, winners
 from .frames import NAMES
 from .pixel_ceiling import pixel_ceiling_frame, pixel_ceiling_lines
-from .plateau_results import plateau_finding, variant_at_plateau
+from .plateau_results import plateau_finding, variants_at_plateau
 from .reading import dataset_records, shallow_records
 from .spread import BEYOND
 from .fit import fit_frame, fit_summary
@@ -72,11 +72,9 @@ def _searched(search: pd.DataFrame, ds: str) -> str:
 
 def _verdicts(ab: pd.DataFrame, p, variants: tuple[str, ...]) -> str:
     """Each variant's verdict at 1x, then at the plateau budget where it landed there."""
-    out = []
-    for v in variants:
-        there = variant_at_plateau(p, v)
-        out.append(_against(ab, v) + (f"; at the plateau budget: {there}" if there else ""))
-    return "; ".join(out)
+    there = variants_at_plateau(p, list(variants))
+    return "; ".join(_against(ab, v) + (f"; at the plateau budget: {there[v]}" if v in there else "")
+                     for v in variants)
 
 
 def findings(profile) -> list[str]:

@@ -189,11 +189,18 @@ def variant_at_plateau(profile: str | Profile, variant: str) -> str:
     """`LFW plain trunk 0.7408 (3 seeds) vs 0.7036 (+4.3 seed std, beyond two seed stds)`:
     one ablation variant against full DMH at the plateau budget, per dataset where both
     landed; empty where none did (or the profile has no plateau runs)."""
+    return variants_at_plateau(profile, [variant]).get(variant, "")
+
+
+def variants_at_plateau(profile: str | Profile, variants: list[str]) -> dict[str, str]:
+    """`variant_at_plateau` for each named variant that landed, reading the records once."""
     if plateau_of(profile) is None:
-        return ""
-    return "; ".join(f"{r.dataset} {r.variant} {r['variant mean']:.4f} ({r.seeds} seed{'s' * (r.seeds != 1)}) "
-                     f"vs {r['baseline mean']:.4f} ({spread_words(r['in seed std'])})"
-                     for _, r in ablation_at_plateau(profile, [variant]).iterrows())
+        return {}
+    rows = ablation_at_plateau(profile, variants)
+    return {v: "; ".join(f"{r.dataset} {r.variant} {r['variant mean']:.4f} ({r.seeds} seed{'s' * (r.seeds != 1)}) "
+                         f"vs {r['baseline mean']:.4f} ({spread_words(r['in seed std'])})"
+                         for _, r in g.iterrows())
+            for v, g in (rows.groupby("variant", sort=False) if len(rows) else ())}
 
 
 def _baselines_said(profile) -> str:
