@@ -42,10 +42,10 @@ def _landed_cells(q: Profile, ds: str) -> dict[str, list[float]]:
     return cells
 
 
-def _ladder_gain(profile, ds: str, epochs: int) -> float:
-    """DMH's budget ladder (validation): the gain of its doubling to `epochs`, NaN if absent."""
-    df = budget_frame(profile)
-    row = df[(df.dataset == F.NAMES[ds]) & (df.epochs == epochs)]
+def _ladder_gain(ladder: pd.DataFrame, ds: str, epochs: int) -> float:
+    """DMH's budget ladder (`budget_frame`, validation): the gain of its doubling to `epochs`,
+    NaN if absent."""
+    row = ladder[(ladder.dataset == F.NAMES[ds]) & (ladder.epochs == epochs)]
     return float(row["gain over half"].iloc[0]) if len(row) else float("nan")
 
 
@@ -57,14 +57,15 @@ def convergence_table(profile: str | Profile) -> pd.DataFrame:
         return pd.DataFrame(columns=COLUMNS)
     ev = plateau_evidence(profile)
     ev = ev.set_index(["dataset", "method"]) if len(ev) else ev
-    rows = []
+    rows, ladder = [], None
     for ds in q.datasets:
         name, budget = F.NAMES[ds], q.epochs[ds] * q.budget[ds]
         for method, maps in _landed_cells(q, ds).items():
             gain = float(ev.loc[(name, method), "gain"]) if len(ev) and (name, method) in ev.index else float("nan")
             source = "plateau grid" if gain == gain else "not trained"
             if gain != gain and method == label("dmh"):  # its own ladder, in the 1x profile's recipe
-                gain = _ladder_gain(profile, ds, 2 * budget)
+                ladder = budget_frame(profile) if ladder is None else ladder
+                gain = _ladder_gain(ladder, ds, 2 * budget)
                 source = "DMH's budget ladder (1x recipe)" if gain == gain else source
             rows.append({"dataset": name, "method": method, "seeds": len(maps),
                          "test mAP@all": _mean_std(maps), "epochs": budget,
@@ -82,7 +83,10 @@ def convergence_lines(df: pd.DataFrame, profile: str | Profile = "paper") -> str
     from .cost import grid_estimates
 
     q, out = plateau_of(profile), []
-    for ds, g in df.groupby("dataset", sort=False):
+    for code in q.datasets if q is not None else ():
+        ds, g = F.NAMES[code], df[df.dataset == F.NAMES[code]]
+        if not len(g):
+            continue
         got = g[g.seeds > 0]
         shown = got[got["at its plateau"] == "yes"]
         not_yet = got[got["at its plateau"] == "no"]
@@ -91,13 +95,11 @@ def convergence_lines(df: pd.DataFrame, profile: str | Profile = "paper") -> str
                 f"(the doubling past it added under {PLATEAU_GAIN:.0%})"
                 + (f", {len(not_yet)} shown short of it ({', '.join(not_yet.method)})" if len(not_yet) else "")
                 + f", {len(got) - len(shown) - len(not_yet)} without that run yet.")
-        code = next((k for k, v in F.NAMES.items() if v == ds), None)
-        if q is not None and code in q.datasets:
-            (est,) = grid_estimates([f"plateau-{code}"], q)
-            if est["to train"]:
-                line += (f" `dmh grid plateau-{code} --profile {q.name}` has {est['to train']} runs left"
-                         + (f", about {est['cpu_s'] / 3600:.1f} CPU hours." if not est["unknown"] else
-                            " (no CPU record to price them by)."))
+        (est,) = grid_estimates([f"plateau-{code}"], q)
+        if est["to train"]:
+            line += (f" `dmh grid plateau-{code} --profile {q.name}` has {est['to train']} runs left"
+                     + (f", about {est['cpu_s'] / 3600:.1f} CPU hours." if not est["unknown"] else
+                        " (no CPU record to price them by)."))
         out.append(line)
     return "\n".join(out)
 
