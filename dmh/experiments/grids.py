@@ -18,6 +18,7 @@ from .trunk_sizes import trunk_configs
 class Grid:
     """Args:
         job: `deep` (train and score configs), `checkpoint` (weights of configs, no record),
+            `examples` (a run's retrieval examples record, `dmh.run.examples`, from its weights),
             `shallow` (shallow fits), `anchor` (dlib embedding anchors) or `floors`.
         items: (dataset, profile) -> configs or shallow specs.
         chosen: needs the validation choices (`tune-<ds>` runs first).
@@ -80,7 +81,8 @@ GRIDS = {
                   "retrieving on <ds>", lambda ds: (C.OPEN["cross"][ds][0],)),
     "openweights": Grid("checkpoint", lambda ds, p: C.open_configs("open", ds, p)[:1], True,
                         "the weights the unseen-people examples show (DMH on open-<ds>, first seed)"),
-    "examples": Grid("checkpoint", C.examples_configs, True, "the weights the examples chapter shows"),
+    "examples": Grid("examples", C.examples_configs, True, "the retrieval examples the examples "
+                     "chapter shows (from the run's weights)"),
     "shallow": Grid("shallow", shallow_specs, True, "LSH/PCAH/ITQ/SH/SDH on pixels and DMH's trunk"),
     "anchor": Grid("anchor", anchor_specs, True, "dlib's 128-d embedding (float, LSH, ITQ, DMH's "
                    "losses on it) on the closed, open and cross protocols retrieving on <ds>",

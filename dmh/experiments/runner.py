@@ -15,6 +15,7 @@ from ..core.atomic import write_json
 from ..core.config import TrainConfig
 from ..core.paths import pin_git_commit
 from ..core.provenance import git_commit
+from ..run.examples import examples_record
 from ..run.store import Store
 from .anchor_jobs import anchor_run
 from .budget_choice import choose_at_budget, rechoose_configs
@@ -94,6 +95,14 @@ def run_grids(names: list[str], profile: str | Profile = "paper", *, workers: in
             for c in g.items(ds, p):
                 train_pool([c], p.store, workers=1, device=device, log=log)
                 log(f"weights of {c.name()}: {ensure_checkpoint(c, p.store, device)}")
+        elif g.job == "examples":
+            for c in g.items(ds, p):
+                path = p.store.examples_path(c.name())
+                if not path.exists():
+                    train_pool([c], p.store, workers=1, device=device, log=log)
+                    ensure_checkpoint(c, p.store, device)
+                    write_json(path, examples_record(c))
+                log(f"examples of {c.name()}: {path}")
         elif g.job == "shallow":
             n, new = _make_each(g.items(ds, p), p.store.shallow_path, lambda s: shallow_run(s, p.store))
             log(f"{name}: {n} shallow records, {n - new} cached, {new} fitted "

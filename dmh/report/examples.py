@@ -1,15 +1,16 @@
 """Retrieval examples: a trained run's codes (read from its checkpoint), top-k lists and
-distance spreads."""
+distance spreads; and the stored examples record of a run (`dmh.run.examples`), which the
+examples chapter reads instead of the weights."""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
 from ..core.config import TrainConfig
-from ..experiments.profiles import get_profile
-from ..retrieval import hamming_distances, hamming_topk
+from ..experiments.profiles import Profile, get_profile
 from ..run.checkpoint import load_trained
 from ..run.encode import encode
+from ..run.examples import PAIRS, distance_counts, read_examples, top_k_lists
 from ..run.fit import protocol_parts
 from ..run.store import MissingRecord, checkpoint_path
 from .reading import grid_command
@@ -28,21 +29,42 @@ def trained_codes(cfg: TrainConfig, profile, grid: str) -> dict:
 
 def top_k_examples(c: dict, n_queries: int = 6, k: int = 10, seed: int = 0) -> dict:
     """Top-k gallery items of `n_queries` seeded random queries (one per identity)."""
-    rng = np.random.default_rng(seed)
-    ql = c["query"].labels
-    ids = rng.choice(np.unique(ql), size=min(n_queries, len(np.unique(ql))), replace=False)
-    qidx = np.array([rng.choice(np.flatnonzero(ql == i)) for i in ids])
-    d, idx = hamming_topk(c["qcodes"][qidx], c["gcodes"], k)
-    correct = c["gallery"].labels[idx] == ql[qidx][:, None]
-    return {"query_index": qidx, "gallery_index": idx, "distance": d, "correct": correct}
+    return top_k_lists(c["qcodes"], c["gcodes"], c["query"].labels, c["gallery"].labels, n_queries, k, seed)
+
+
+def spread_frame(counts: dict[str, list[int]]) -> pd.DataFrame:
+    """Share of each kind of pair at each Hamming distance, from counts per distance."""
+    return pd.DataFrame([{"pair": name, "distance": d, "share": n / max(1, sum(counts[name]))}
+                         for name in PAIRS for d, n in enumerate(counts[name])])
 
 
 def distance_spread(c: dict) -> pd.DataFrame:
     """Share of query-gallery pairs at each Hamming distance, same vs different person."""
-    dist = hamming_distances(c["qcodes"], c["gcodes"])
-    same = c["query"].labels[:, None] == c["gallery"].labels[None, :]
-    rows = []
-    for name, mask in (("same person", same), ("different people", ~same)):
-        counts = np.bincount(dist[mask], minlength=dist.max() + 1)
-        rows += [{"pair": name, "distance": d, "share": n / mask.sum()} for d, n in enumerate(counts)]
-    return pd.DataFrame(rows)
+    bits = 8 * c["qcodes"].shape[1]
+    return spread_frame(distance_counts(c["qcodes"], c["gcodes"], c["query"].labels, c["gallery"].labels, bits))
+
+
+def stored_examples(cfg: TrainConfig, p: Profile, grid: str) -> dict:
+    """The examples record of run `cfg` in the profile's store; a missing one names the
+    command that makes it."""
+    path = p.store.examples_path(cfg.name())
+    if not path.is_file():
+        raise MissingRecord(f"no retrieval examples of {cfg.name()} ({path}): run `{grid_command(grid, p)}`")
+    return read_examples(path)
+
+
+def crops_by_key(dataset: str, keys: list[str]) -> np.ndarray:
+    """The dataset's own 32x32 crops (as loaded, without alignment) of the images `keys`."""
+    from ..data.datasets import load_dataset
+
+    fs = load_dataset(dataset)
+    at = {k: i for i, k in enumerate(fs.keys)}
+    missing = [k for k in keys if k not in at]
+    if missing:
+        raise MissingRecord(f"{dataset}: {len(missing)} example images not in the data now "
+                            f"(first: {missing[0]}); rerun `dmh grid examples-{dataset}` on it")
+    return fs.images[[at[k] for k in keys]]
+
+
+__all__ = ["crops_by_key", "distance_spread", "spread_frame", "stored_examples", "top_k_examples",
+           "trained_codes"]

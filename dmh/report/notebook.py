@@ -40,16 +40,18 @@ def provenance_lines(p: Profile, runs=None) -> str:
     return "\n".join(lines)
 
 
-def rerun_box(stem: str, p: Profile):
-    """The closing box of a chapter: the papermill command that reruns it and the grids it reads."""
+def rerun_box(stem: str, p: Profile, grids_of: Profile | None = None):
+    """The closing box of a chapter: the papermill command that reruns it and the grids it
+    reads (of profile `grids_of` where that is not the chapter's own)."""
     from IPython.display import HTML
 
     from .reading import CHAPTER_GRIDS, chapter_grids
 
-    grids = " ".join(chapter_grids([stem], p)) if CHAPTER_GRIDS.get(stem) else ""
+    g = grids_of or p
+    grids = " ".join(chapter_grids([stem], g)) if CHAPTER_GRIDS.get(stem) else ""
     lines = [f"papermill notebooks/{stem}.ipynb {stem}.ipynb -p profile {p.name}"]
     if grids:
-        lines.insert(0, f"dmh grid {grids}" + ("" if p.name == "paper" else f" --profile {p.name}"))
+        lines.insert(0, f"dmh grid {grids}" + ("" if g.name == "paper" else f" --profile {g.name}"))
     reads = f"It reads the records of the grids <code>{grids}</code>, made by the first line " \
             f"(cached: only what is missing is trained)." if grids else "It reads no training record."
     return HTML('<div class="admonition tip"><p class="admonition-title">Rerun this page</p>'

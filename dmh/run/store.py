@@ -54,6 +54,10 @@ class Store:
     def anchor_path(self, name: str) -> Path:
         return self.root / "anchors" / f"{name}.json"
 
+    def examples_path(self, name: str) -> Path:
+        """The retrieval examples of run `name` (`dmh.run.examples`)."""
+        return self.root / "examples" / f"{name}.json"
+
     def chosen_path(self, method: str, dataset: str) -> Path:
         return self.root / self.chosen_dir / f"{method}-{dataset}.json"
 
