@@ -229,3 +229,25 @@ def test_grid_estimate_trains_nothing(monkeypatch, capsys):
     assert "at 8x their epochs" in total
     assert main(["grid", "nope-lfw", "--estimate"]) == 2
     assert "unknown grid 'nope-lfw'" in capsys.readouterr().err
+
+
+def test_grid_only_trains_the_runs_so_named(monkeypatch, capsys):
+    """`dmh grid ... --only PREFIX` hands the runner's pool only the runs so named (the same
+    configs as the whole grid's); a prefix that names no run is one line, exit 2."""
+    import dmh.experiments.runner as R
+    from dmh.experiments.grids import parse
+    from dmh.experiments.profiles import get_profile
+
+    pooled = []
+    monkeypatch.setattr(R, "train_pool", lambda cs, *a, **k: pooled.extend(c.name() for c in cs))
+    assert main(["grid", "comparison-pins", "--profile", "plateau", "--only", "dcdh-pins-48b-s1",
+                 "ddh-pins-12b"]) == 0
+    g, ds = parse("comparison-pins", get_profile("plateau"))
+    whole = [c.name() for c in g.items(ds, get_profile("plateau"))]
+    want = [n for n in whole if n.startswith(("dcdh-pins-48b-s1", "ddh-pins-12b"))]
+    assert len(want) == 2 and sorted(n for n in pooled if n in whole) == sorted(want)  # 12 bits: 1 seed
+    assert not [n for n in pooled if n in whole and n not in want]
+    capsys.readouterr()
+    assert main(["grid", "comparison-pins", "--profile", "plateau", "--only", "dcdh-pins-49b"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("dmh grid: error: --only dcdh-pins-49b: no run of comparison-pins") and "\n" not in err

@@ -72,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="train up to this many runs that differ only in seed, lr or loss weights "
                         "as one model (torch.func vmap; for a GPU: records say so, weights equal "
                         "single runs' up to rounding)")
+    s.add_argument("--only", nargs="+", metavar="PREFIX",
+                   help="train only the runs whose names start with one of these (e.g. "
+                        "dcdh-pins-48b-s1): the same records, the grids' other runs left for later")
     s.add_argument("--estimate", action="store_true",
                    help="print what each grid has left to train and its CPU hours; train nothing")
     s.add_argument("--times", type=float, default=1.0,

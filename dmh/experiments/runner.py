@@ -71,10 +71,16 @@ def _rechoose(ds: str, p: Profile, workers: int, device: str, stack: int, log) -
 
 
 def run_grids(names: list[str], profile: str | Profile = "paper", *, workers: int = 2,
-              device: str = "cpu", stack: int = 1, log=print) -> None:
+              device: str = "cpu", stack: int = 1, only: tuple[str, ...] = (), log=print) -> None:
     """Run the named grids of a profile in order: the validation choices they need, then all
-    deep runs in one pool, then weights, shallow fits and floors."""
+    deep runs in one pool, then weights, examples, shallow fits and floors. With `only` (run-name
+    prefixes), just the deep runs, weights and examples so named: the same records, the
+    grids' other runs left for later."""
     p = get_profile(profile)
+    only = tuple(only)
+    if only:
+        _check_only(names, p, only)
+    keep = lambda cs: [c for c in cs if not only or c.name().startswith(only)]  # noqa: E731
     pin_git_commit(git_commit())  # the code the workers load now, whatever HEAD is later
     # never more torch threads than cores: oversubscribed OpenMP threads spin and crawl
     workers = max(1, min(workers, (os.cpu_count() or 1) // p.threads))
@@ -87,16 +93,18 @@ def run_grids(names: list[str], profile: str | Profile = "paper", *, workers: in
     # several grids interleave run by run, so that each grid's first (headline) cells land
     # before any grid's last ones
     lists = [g.items(ds, p) for _, g, ds in parsed if g.job == "deep" and g is not GRIDS["rechoose"]]
-    deep = [c for row in zip_longest(*lists) for c in row if c is not None]
+    deep = keep([c for row in zip_longest(*lists) for c in row if c is not None])
     train_pool(deep, p.store, workers=workers, device=device, stack=stack, log=log)
     for name, g, ds in parsed:
         t = time.perf_counter()
+        if only and g.job not in ("deep", "checkpoint", "examples"):
+            continue
         if g.job == "checkpoint":
-            for c in g.items(ds, p):
+            for c in keep(g.items(ds, p)):
                 train_pool([c], p.store, workers=1, device=device, log=log)
                 log(f"weights of {c.name()}: {ensure_checkpoint(c, p.store, device)}")
         elif g.job == "examples":
-            for c in g.items(ds, p):
+            for c in keep(g.items(ds, p)):
                 path = p.store.examples_path(c.name())
                 if not path.exists():
                     train_pool([c], p.store, workers=1, device=device, log=log)
@@ -113,6 +121,15 @@ def run_grids(names: list[str], profile: str | Profile = "paper", *, workers: in
                 f"({time.perf_counter() - t:.1f} s)")
         elif g.job == "floors":
             _floors(p, log)
+
+
+def _check_only(names: list[str], p: Profile, only: tuple[str, ...]) -> None:
+    """Every prefix names at least one run of the grids (a typo trains nothing, said so)."""
+    runs = [c.name() for n in names for g, ds in [parse(n, p)] if g.job in ("deep", "checkpoint", "examples")
+            for c in g.items(ds, p)]
+    if unknown := [x for x in only if not any(r.startswith(x) for r in runs)]:
+        raise ValueError(f"--only {' '.join(unknown)}: no run of {' '.join(names)} ({p.name}) is named "
+                         f"so; run names look like {runs[0] if runs else 'dmh-lfw-48b-s0-test-<key>'}")
 
 
 def _make_each(specs, path_of, make) -> tuple[int, int]:
