@@ -78,8 +78,6 @@ def run_grids(names: list[str], profile: str | Profile = "paper", *, workers: in
     grids' other runs left for later."""
     p = get_profile(profile)
     only = tuple(only)
-    if only:
-        _check_only(names, p, only)
     keep = lambda cs: [c for c in cs if not only or c.name().startswith(only)]  # noqa: E731
     pin_git_commit(git_commit())  # the code the workers load now, whatever HEAD is later
     # never more torch threads than cores: oversubscribed OpenMP threads spin and crawl
@@ -90,6 +88,8 @@ def run_grids(names: list[str], profile: str | Profile = "paper", *, workers: in
         _choose_all(ds, p, workers, device, stack, log)
     for ds in dict.fromkeys(ds for _, g, ds in parsed if g is GRIDS["rechoose"]):
         _rechoose(ds, p, workers, device, stack, log)  # before the configs that read its choices
+    if only:
+        _check_only(names, p, only)  # after the choices, which name the runs
     # several grids interleave run by run, so that each grid's first (headline) cells land
     # before any grid's last ones
     lists = [g.items(ds, p) for _, g, ds in parsed if g.job == "deep" and g is not GRIDS["rechoose"]]
