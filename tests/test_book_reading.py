@@ -31,11 +31,14 @@ def test_every_chapter_ends_with_its_rerun_box():
     for stem in chapter_stems():
         nb = nbformat.read(NOTEBOOK_DIR / f"{stem}.ipynb", as_version=4)
         last = nb.cells[-1]
-        assert last.source == f'NB.rerun_box("{stem}", P)' and "remove-input" in last.metadata["tags"]
+        assert last.source in (f'NB.rerun_box("{stem}", P)', f'NB.rerun_box("{stem}", P, Q)') \
+            and "remove-input" in last.metadata["tags"]  # Q: the profile whose grids it reads
     html = rerun_box("main_results", get_profile("paper")).data
     assert "dmh grid floors main-lfw main-pins budget-lfw budget-pins" in html
     assert "papermill notebooks/main_results.ipynb main_results.ipynb -p profile paper" in html
     assert "--profile quick" in rerun_box("comparison", get_profile("quick")).data
+    html = rerun_box("retrieval_examples", get_profile("paper"), get_profile("plateau")).data
+    assert "dmh grid examples-pins --profile plateau" in html and "-p profile paper" in html
 
 
 def test_findings_from_the_committed_records():
