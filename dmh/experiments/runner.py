@@ -101,14 +101,12 @@ def run_grids(names: list[str], profile: str | Profile = "paper", *, workers: in
             continue
         if g.job == "checkpoint":
             for c in keep(g.items(ds, p)):
-                train_pool([c], p.store, workers=1, device=device, log=log)
-                log(f"weights of {c.name()}: {ensure_checkpoint(c, p.store, device)}")
+                log(f"weights of {c.name()}: {_weights(c, p.store, device, log)}")
         elif g.job == "examples":
             for c in keep(g.items(ds, p)):
                 path = p.store.examples_path(c.name())
                 if not path.exists():
-                    train_pool([c], p.store, workers=1, device=device, log=log)
-                    ensure_checkpoint(c, p.store, device)
+                    _weights(c, p.store, device, log)
                     write_json(path, examples_record(c))
                 log(f"examples of {c.name()}: {path}")
         elif g.job == "shallow":
@@ -121,6 +119,12 @@ def run_grids(names: list[str], profile: str | Profile = "paper", *, workers: in
                 f"({time.perf_counter() - t:.1f} s)")
         elif g.job == "floors":
             _floors(p, log)
+
+
+def _weights(c: TrainConfig, store: Store, device: str, log):
+    """The run's record (trained if missing), then its finished checkpoint's path."""
+    train_pool([c], store, workers=1, device=device, log=log)
+    return ensure_checkpoint(c, store, device)
 
 
 def _check_only(names: list[str], p: Profile, only: tuple[str, ...]) -> None:

@@ -1,6 +1,6 @@
-"""Retrieval examples: a trained run's codes (read from its checkpoint), top-k lists and
-distance spreads; and the stored examples record of a run (`dmh.run.examples`), which the
-examples chapter reads instead of the weights."""
+"""Retrieval examples: a trained run's codes (read from its checkpoint) and top-k lists; and
+the stored examples record of a run (`dmh.run.examples`), which the examples chapter reads
+instead of the weights."""
 from __future__ import annotations
 
 import numpy as np
@@ -10,7 +10,7 @@ from ..core.config import TrainConfig
 from ..experiments.profiles import Profile, get_profile
 from ..run.checkpoint import load_trained
 from ..run.encode import encode
-from ..run.examples import PAIRS, distance_counts, read_examples, top_k_lists
+from ..run.examples import PAIRS, read_examples, top_k_lists
 from ..run.fit import protocol_parts
 from ..run.store import MissingRecord, checkpoint_path
 from .reading import grid_command
@@ -38,12 +38,6 @@ def spread_frame(counts: dict[str, list[int]]) -> pd.DataFrame:
                          for name in PAIRS for d, n in enumerate(counts[name])])
 
 
-def distance_spread(c: dict) -> pd.DataFrame:
-    """Share of query-gallery pairs at each Hamming distance, same vs different person."""
-    bits = 8 * c["qcodes"].shape[1]
-    return spread_frame(distance_counts(c["qcodes"], c["gcodes"], c["query"].labels, c["gallery"].labels, bits))
-
-
 def stored_examples(cfg: TrainConfig, p: Profile, grid: str) -> dict:
     """The examples record of run `cfg` in the profile's store; a missing one names the
     command that makes it."""
@@ -66,5 +60,5 @@ def crops_by_key(dataset: str, keys: list[str]) -> np.ndarray:
     return fs.images[[at[k] for k in keys]]
 
 
-__all__ = ["crops_by_key", "distance_spread", "spread_frame", "stored_examples", "top_k_examples",
+__all__ = ["crops_by_key", "spread_frame", "stored_examples", "top_k_examples",
            "trained_codes"]
