@@ -47,6 +47,8 @@ def _record():
     lambda d: d["top_distances"].__setitem__(0, [0, 9]),  # beyond the code length
     lambda d: d["pairs_at_distance"].__setitem__("same person", [1, 0]),
     lambda d: d.__setitem__("config", "eight bits"),
+    lambda d: d["top_distances"].__setitem__(0, [5, 0]),  # a top-k list out of order
+    lambda d: d["top_correct"].__setitem__(0, [True, True]),  # 'b' marked as the query's person
 ])
 def test_a_spoiled_record_is_named_in_one_line(tmp_path, spoil):
     path = tmp_path / "dmh-x.json"

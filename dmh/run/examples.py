@@ -82,11 +82,17 @@ def read_examples(path: Path) -> dict:
         counts = [d["pairs_at_distance"][p] for p in PAIRS]
         ok = (set(shapes) == {rows} and set(inner) <= {k}
               and all(len(c) == bits + 1 and all(isinstance(n, int) and n >= 0 for n in c) for c in counts)
-              and all(isinstance(x, int) and 0 <= x <= bits for r in d["top_distances"] for x in r))
+              and all(isinstance(x, int) and 0 <= x <= bits for r in d["top_distances"] for x in r)
+              and all(list(r) == sorted(r) for r in d["top_distances"]))
+        # "same person" is derived, so a record that contradicts its own identities is spoiled
+        agree = all(list(c) == [t == q for t in ids] for q, ids, c
+                    in zip(d["query_identities"], d["top_identities"], d["top_correct"]))
     except (KeyError, TypeError, IndexError) as e:
         raise RecordError(f"{path}: not an examples record (missing or malformed {e}); {fix}") from None
     if not ok:
         raise RecordError(f"{path}: an examples record whose lists disagree in length or range; {fix}")
+    if not agree:
+        raise RecordError(f"{path}: an examples record whose 'same person' marks contradict its identities; {fix}")
     return d
 
 
