@@ -38,6 +38,7 @@ def _record():
     return {"name": "dmh-x", "config": {"bits": 8}, "n_query": 2, "n_gallery": 4,
             "query_keys": ["a/1.jpg"], "query_identities": ["a"], "top_keys": [["a/2.jpg", "b/1.jpg"]],
             "top_identities": [["a", "b"]], "top_distances": [[0, 5]], "top_correct": [[True, False]],
+            "top_queried": [[True, False]],
             "pairs_at_distance": {"same person": [1] + [0] * 8, "different people": [0] * 5 + [1, 0, 0, 0]}}
 
 
@@ -49,6 +50,8 @@ def _record():
     lambda d: d.__setitem__("config", "eight bits"),
     lambda d: d["top_distances"].__setitem__(0, [5, 0]),  # a top-k list out of order
     lambda d: d["top_correct"].__setitem__(0, [True, True]),  # 'b' marked as the query's person
+    lambda d: d["top_queried"].__setitem__(0, [False, False]),  # the query's own person unqueried
+    lambda d: d["top_queried"].pop(),
 ])
 def test_a_spoiled_record_is_named_in_one_line(tmp_path, spoil):
     path = tmp_path / "dmh-x.json"

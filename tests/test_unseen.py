@@ -57,12 +57,25 @@ def test_anchor_specs():
 
 
 def test_distractors_marked():
-    from dmh.report.unseen import marked
+    from types import SimpleNamespace
 
-    ql, gl = np.array([0, 1]), np.array([0, 1, 2, 0])  # person 2 has no query: a distractor
-    got = marked(ql, gl, np.array([0, 1]), np.array([[0, 1, 2], [3, 1, 2]]))
-    assert got.tolist() == [["same person", "other query person", "distractor"],
-                            ["other query person", "same person", "distractor"]]
+    from dmh.codes import pack_bits
+    from dmh.report.examples import marks
+    from dmh.run.examples import examples_from_codes
+
+    # two queries (people a, b); gallery: a, b, c (never queried: a distractor), a. 8-bit codes
+    # put each query's nearest items in a known order: query a -> a, c, b, a; query b -> b, c, a, a
+    fs = lambda labels: SimpleNamespace(keys=[f"k{i}" for i in range(len(labels))],  # noqa: E731
+                                        labels=np.array(labels), identities=["a", "b", "c"])
+    code = lambda ones: [1] * ones + [0] * (8 - ones)  # noqa: E731
+    q, g = fs([0, 1]), fs([0, 1, 2, 0])
+    qc, gc = pack_bits(np.array([code(0), code(8)])), pack_bits(np.array([code(0), code(7), code(4), code(2)]))
+    ex = examples_from_codes(qc, gc, q, g, bits=8, k=4)
+    order = {"a": ["a", "a", "c", "b"], "b": ["b", "c", "a", "a"]}
+    assert [order[p] for p in ex["query_identities"]] == ex["top_identities"]
+    got = {p: m for p, m in zip(ex["query_identities"], marks(ex).tolist())}
+    assert got == {"a": ["same person", "same person", "distractor", "other query person"],
+                   "b": ["same person", "distractor", "other query person", "other query person"]}
 
 
 def test_unseen_table_mean_std_and_order():

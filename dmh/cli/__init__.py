@@ -125,8 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
     from ..index.commands import add_commands
 
     add_commands(sub)
-    s = sub.add_parser("book", help="run the grids the chapters read, execute the chapter "
-                       "notebooks and build the HTML book (_build/html)")
+    s = sub.add_parser("book", help="execute the chapter notebooks on the stored records (the quick "
+                       "profile trains the grids they read first) and build the HTML book "
+                       "(_build/html)")
     s.add_argument("--profile", default="paper", choices=sorted(PROFILES))
     s.add_argument("--chapters", nargs="+", metavar="STEM",
                    help="execute only these chapters (e.g. data); the build needs every chapter")

@@ -55,7 +55,7 @@ def cmd_book(a) -> None:
             log = _log("grids")
 
             def said(line: str) -> None:  # only what was made: cached reads need no line each
-                if not (" 0 to train" in line or "cached" in line or line.startswith(("chose ", "weights of"))):
+                if not (" 0 to train" in line or "cached" in line or line.startswith("chose ")):
                     work.append(line)
                     log(line)
 

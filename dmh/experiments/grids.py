@@ -17,8 +17,8 @@ from .trunk_sizes import trunk_configs
 @dataclass(frozen=True)
 class Grid:
     """Args:
-        job: `deep` (train and score configs), `checkpoint` (weights of configs, no record),
-            `examples` (a run's retrieval examples record, `dmh.run.examples`, from its weights),
+        job: `deep` (train and score configs), `examples` (a run's retrieval examples
+            record, `dmh.run.examples`, from its weights: trained if missing),
             `shallow` (shallow fits), `anchor` (dlib embedding anchors) or `floors`.
         items: (dataset, profile) -> configs or shallow specs.
         chosen: needs the validation choices (`tune-<ds>` runs first).
@@ -79,8 +79,9 @@ GRIDS = {
     "cross": Grid("deep", lambda ds, p: C.open_configs("cross", ds, p), True,
                   "the open grid's methods trained on the other dataset, "
                   "retrieving on <ds>", lambda ds: (C.OPEN["cross"][ds][0],)),
-    "openweights": Grid("checkpoint", lambda ds, p: C.open_configs("open", ds, p)[:1], True,
-                        "the weights the unseen-people examples show (DMH on open-<ds>, first seed)"),
+    "openexamples": Grid("examples", lambda ds, p: C.open_configs("open", ds, p)[:1], True,
+                         "the retrieval examples the unseen-people chapter shows (DMH on "
+                         "open-<ds>, first seed; from the run's weights)"),
     "examples": Grid("examples", C.examples_configs, True, "the retrieval examples the examples "
                      "chapter shows (from the run's weights)"),
     "shallow": Grid("shallow", shallow_specs, True, "LSH/PCAH/ITQ/SH/SDH on pixels and DMH's trunk"),

@@ -97,18 +97,16 @@ def run_grids(names: list[str], profile: str | Profile = "paper", *, workers: in
     train_pool(deep, p.store, workers=workers, device=device, stack=stack, log=log)
     for name, g, ds in parsed:
         t = time.perf_counter()
-        if only and g.job not in ("deep", "checkpoint", "examples"):
+        if only and g.job not in ("deep", "examples"):
             continue
-        if g.job == "checkpoint":
-            for c in keep(g.items(ds, p)):
-                log(f"weights of {c.name()}: {_weights(c, p.store, device, log)}")
-        elif g.job == "examples":
+        if g.job == "examples":
             for c in keep(g.items(ds, p)):
                 path = p.store.examples_path(c.name())
-                if not path.exists():
+                cached = path.exists()
+                if not cached:
                     _weights(c, p.store, device, log)
                     write_json(path, examples_record(c))
-                log(f"examples of {c.name()}: {path}")
+                log(f"examples of {c.name()}: {path}{' (cached)' if cached else ''}")
         elif g.job == "shallow":
             n, new = _make_each(g.items(ds, p), p.store.shallow_path, lambda s: shallow_run(s, p.store))
             log(f"{name}: {n} shallow records, {n - new} cached, {new} fitted "
@@ -129,7 +127,7 @@ def _weights(c: TrainConfig, store: Store, device: str, log):
 
 def _check_only(names: list[str], p: Profile, only: tuple[str, ...]) -> None:
     """Every prefix names at least one run of the grids (a typo trains nothing, said so)."""
-    runs = [c.name() for n in names for g, ds in [parse(n, p)] if g.job in ("deep", "checkpoint", "examples")
+    runs = [c.name() for n in names for g, ds in [parse(n, p)] if g.job in ("deep", "examples")
             for c in g.items(ds, p)]
     if unknown := [x for x in only if not any(r.startswith(x) for r in runs)]:
         raise ValueError(f"--only {' '.join(unknown)}: no run of {' '.join(names)} ({p.name}) is named "

@@ -1,35 +1,22 @@
-"""Retrieval examples: a trained run's codes (read from its checkpoint) and top-k lists; and
-the stored examples record of a run (`dmh.run.examples`), which the examples chapter reads
-instead of the weights."""
+"""Retrieval examples as the chapters show them: the stored examples record of a run
+(`dmh.run.examples`, read instead of the weights), its marks, and the faces it names."""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
 from ..core.config import TrainConfig
-from ..experiments.profiles import Profile, get_profile
-from ..run.checkpoint import load_trained
-from ..run.encode import encode
-from ..run.examples import PAIRS, read_examples, top_k_lists
-from ..run.fit import protocol_parts
-from ..run.store import MissingRecord, checkpoint_path
+from ..experiments.profiles import Profile
+from ..run.examples import PAIRS, read_examples
+from ..run.store import MissingRecord
 from .reading import grid_command
 
 
-def trained_codes(cfg: TrainConfig, profile, grid: str) -> dict:
-    """Codes of the test queries and gallery of a trained run (its checkpoint: `dmh grid`)."""
-    if not checkpoint_path(cfg).is_file():
-        raise MissingRecord(f"no weights for {cfg.name()}: run `{grid_command(grid, get_profile(profile))}`")
-    model, norm, cfg = load_trained(str(checkpoint_path(cfg)))
-    _, query, gallery, _ = protocol_parts(cfg)
-    return {"query": query, "gallery": gallery,
-            "qcodes": encode(model, query.images, norm).codes,
-            "gcodes": encode(model, gallery.images, norm).codes}
-
-
-def top_k_examples(c: dict, n_queries: int = 6, k: int = 10, seed: int = 0) -> dict:
-    """Top-k gallery items of `n_queries` seeded random queries (one per identity)."""
-    return top_k_lists(c["qcodes"], c["gcodes"], c["query"].labels, c["gallery"].labels, n_queries, k, seed)
+def marks(ex: dict) -> np.ndarray:
+    """Each retrieved item of an examples record: `same person`, `other query person` or
+    `distractor` (a gallery person never queried, e.g. open-lfw's single-image people)."""
+    same, queried = np.array(ex["top_correct"], bool), np.array(ex["top_queried"], bool)
+    return np.where(same, "same person", np.where(queried, "other query person", "distractor"))
 
 
 def spread_frame(counts: dict[str, list[int]]) -> pd.DataFrame:
@@ -60,5 +47,4 @@ def crops_by_key(dataset: str, keys: list[str]) -> np.ndarray:
     return fs.images[[at[k] for k in keys]]
 
 
-__all__ = ["crops_by_key", "spread_frame", "stored_examples", "top_k_examples",
-           "trained_codes"]
+__all__ = ["crops_by_key", "marks", "spread_frame", "stored_examples"]

@@ -29,7 +29,7 @@ CHAPTER_GRIDS = {
                "search-{ds}", "precision-{ds}", "centersampler-{ds}", "anchor-{ds}", "ceiling-{ds}"],
     "scale": [],
     "unseen": ["floors", "open-{ds}", "cross-{ds}", "anchor-{ds}", "input-{ds}",
-               "openweights-{first}"],
+               "openexamples-{first}"],
 }
 
 
@@ -50,13 +50,11 @@ def chapter_grids(stems: list[str], profile: str | Profile) -> list[str]:
 
 def book_grids(stems: list[str], profile: str | Profile) -> list[str]:
     """The grids `dmh book` runs before executing the chapters `stems`: all they read for a
-    profile whose records live in runs/ (quick), only the weights the pages show for one whose
-    records are committed (paper, plateau): its chapters read the committed records (the
-    retrieval examples too), and a grid still landing shows what landed (`dmh grid NAME`
-    trains the rest)."""
+    profile whose records live in runs/ (quick), none for one whose records are committed
+    (paper, plateau): its chapters read the committed records (the retrieval examples too),
+    and a grid still landing shows what landed (`dmh grid NAME` trains the rest)."""
     p = get_profile(profile)
-    names = chapter_grids(stems, p)
-    return [n for n in names if parse(n, p)[0].job == "checkpoint"] if p.store.committed else names
+    return [] if p.store.committed else chapter_grids(stems, p)
 
 
 def landed_records(kind: str, profile: str | Profile) -> list[RunRecord]:

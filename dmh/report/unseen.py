@@ -256,14 +256,3 @@ def input_table(profile: str | Profile) -> pd.DataFrame:
         row["reads better"] = CROPS[max(got, key=got.get)] if got else "none landed"
         rows.append(row)
     return pd.DataFrame(rows).set_index("dataset")
-
-
-def marked(query_labels: np.ndarray, gallery_labels: np.ndarray, qidx: np.ndarray,
-           gidx: np.ndarray) -> np.ndarray:
-    """For each retrieved item: `same person`, `other query person` or `distractor` (a
-    gallery person with no query, e.g. open-lfw's single-image people)."""
-    queried = set(np.unique(query_labels).tolist())
-    got = gallery_labels[gidx]
-    out = np.where(got == query_labels[qidx][:, None], "same person",
-                   np.where(np.isin(got, list(queried)), "other query person", "distractor"))
-    return out
