@@ -195,8 +195,13 @@ def test_train_defaults_are_the_recipe_and_shown(capsys):
     assert verdict(dead).startswith("LEARNED NOTHING: test mAP@all 0.0010 = 0.")
 
 
-def test_book_records_only_trains_nothing(monkeypatch):
-    """`dmh book --records-only` executes on the stored records: the runner is not called."""
+@pytest.mark.parametrize("argv, profile", [
+    (["--records-only", "--profile", "quick"], "quick"),
+    ([], "paper"),  # a committed profile's chapters read its records, examples included
+])
+def test_book_on_stored_records_trains_nothing(monkeypatch, argv, profile):
+    """`dmh book --records-only`, and `dmh book` of the paper profile, execute on the stored
+    records: the runner is not called."""
     import dmh.book
     import dmh.experiments.runner
 
@@ -206,8 +211,8 @@ def test_book_records_only_trains_nothing(monkeypatch):
     built = []
     monkeypatch.setattr(dmh.experiments.runner, "run_grids", no_training)
     monkeypatch.setattr(dmh.book, "build_book", lambda *a, **k: built.append((a, k)))
-    assert main(["book", "--records-only", "--chapters", "unseen", "--profile", "quick"]) == 0
-    assert built == [(("quick", ["unseen"]), {"execute": True, "toc": None})]
+    assert main(["book", "--chapters", "unseen", *argv]) == 0
+    assert built == [((profile, ["unseen"]), {"execute": True, "toc": None})]
 
 
 def test_grid_estimate_trains_nothing(monkeypatch, capsys):

@@ -47,10 +47,11 @@ def cmd_book(a) -> None:
 
     try:
         stems = a.chapters or (chapter_stems(a.toc) if a.toc else chapter_stems())
-        if not a.no_execute and not a.records_only:
+        profile = "quick" if a.update_notebooks else a.profile
+        # a committed profile's chapters read its records: only the quick profile trains here
+        if not a.no_execute and not a.records_only and book_grids(stems, profile):
             from ..experiments.runner import run_grids
 
-            profile = "quick" if a.update_notebooks else a.profile
             names, t, work = book_grids(stems, profile), time.perf_counter(), []
             log = _log("grids")
 
