@@ -49,10 +49,11 @@ def cmd_book(a) -> None:
         stems = a.chapters or (chapter_stems(a.toc) if a.toc else chapter_stems())
         profile = "quick" if a.update_notebooks else a.profile
         # a committed profile's chapters read its records: only the quick profile trains here
-        if not a.no_execute and not a.records_only and book_grids(stems, profile):
+        names = [] if a.no_execute or a.records_only else book_grids(stems, profile)
+        if names:
             from ..experiments.runner import run_grids
 
-            names, t, work = book_grids(stems, profile), time.perf_counter(), []
+            t, work = time.perf_counter(), []
             log = _log("grids")
 
             def said(line: str) -> None:  # only what was made: cached reads need no line each

@@ -73,9 +73,9 @@ def _rechoose(ds: str, p: Profile, workers: int, device: str, stack: int, log) -
 def run_grids(names: list[str], profile: str | Profile = "paper", *, workers: int = 2,
               device: str = "cpu", stack: int = 1, only: tuple[str, ...] = (), log=print) -> None:
     """Run the named grids of a profile in order: the validation choices they need, then all
-    deep runs in one pool, then weights, examples, shallow fits and floors. With `only` (run-name
-    prefixes), just the deep runs, weights and examples so named: the same records, the
-    grids' other runs left for later."""
+    deep runs in one pool, then examples (with the weights they read), shallow fits and floors.
+    With `only` (run-name prefixes), just the deep runs and examples so named: the same
+    records, the grids' other runs left for later."""
     p = get_profile(profile)
     only = tuple(only)
     keep = lambda cs: [c for c in cs if not only or c.name().startswith(only)]  # noqa: E731
@@ -103,8 +103,9 @@ def run_grids(names: list[str], profile: str | Profile = "paper", *, workers: in
             for c in keep(g.items(ds, p)):
                 path = p.store.examples_path(c.name())
                 cached = path.exists()
-                if not cached:
-                    _weights(c, p.store, device, log)
+                if not cached:  # the record (trained if missing), then its finished weights
+                    train_pool([c], p.store, workers=1, device=device, log=log)
+                    ensure_checkpoint(c, p.store, device)
                     write_json(path, examples_record(c))
                 log(f"examples of {c.name()}: {path}{' (cached)' if cached else ''}")
         elif g.job == "shallow":
@@ -117,12 +118,6 @@ def run_grids(names: list[str], profile: str | Profile = "paper", *, workers: in
                 f"({time.perf_counter() - t:.1f} s)")
         elif g.job == "floors":
             _floors(p, log)
-
-
-def _weights(c: TrainConfig, store: Store, device: str, log):
-    """The run's record (trained if missing), then its finished checkpoint's path."""
-    train_pool([c], store, workers=1, device=device, log=log)
-    return ensure_checkpoint(c, store, device)
 
 
 def _check_only(names: list[str], p: Profile, only: tuple[str, ...]) -> None:

@@ -99,8 +99,7 @@ def read_examples(path: Path) -> dict:
     fix = "delete it and rerun the command that made it (`dmh grid examples-<dataset>`)"
     try:
         rows, k = len(d["query_keys"]), len(d["top_keys"][0]) if d["top_keys"] else 0
-        shapes = [len(d["query_identities"]), len(d["top_keys"]), len(d["top_identities"]),
-                  *(len(d[f]) for f in FIELDS)]
+        shapes = [len(d["query_identities"]), *(len(d[f]) for f in FIELDS)]
         inner = [len(r) for f in FIELDS for r in d[f]]
         bits = d["config"]["bits"]
         counts = [d["pairs_at_distance"][p] for p in PAIRS]
