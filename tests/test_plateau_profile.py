@@ -120,6 +120,10 @@ def test_plan_counts_each_run_once(monkeypatch):
     # the comparison's DMH rows (6) and the ablation's full DMH (3) are main's: counted once
     assert lfw.loc["comparison", "left (not counted before)"] == 42 - 6
     assert lfw.loc["ablation", "left (not counted before)"] == 18 - 3
+    # a CPU keeps every seed at 48 bits and seed 0 at 12/24/36: main's 6 later-seed runs go
+    assert lfw.loc["main", "left, CPU keeps"] == 3 + 3
+    assert (lfw.drop("main")["left, CPU keeps"] == lfw.drop("main")["left (not counted before)"]).all()
+    assert (plan["CPU hours left, CPU keeps"] < plan["CPU hours left"]).sum() == 2  # main, each dataset
     assert (plan["CPU hours left"] > 0).all()
 
 
@@ -160,7 +164,15 @@ def test_plan_line_counts_a_shared_run_once(monkeypatch):
     import pandas as pd
 
     from dmh.report import plateau_plan as PP
-    plan = pd.DataFrame({"runs": [12, 42], "landed": [3, 3], "landed (not counted before)": [3, 0],
-                         "left (not counted before)": [9, 36], "CPU hours left": [4.0, 10.0]})
-    assert " ".join(PP.plan_line(plan).split()).startswith("The verdict grids at the plateau budget: 3 of 48 distinct "
-                                         "runs landed; about 14 CPU hours left")
+    plan = pd.DataFrame({"grid": ["main", "comparison"], "runs": [12, 42], "landed": [3, 3],
+                         "landed (not counted before)": [3, 0], "left (not counted before)": [9, 36],
+                         "CPU hours left": [4.0, 10.0], "left, CPU keeps": [3, 36],
+                         "CPU hours left, CPU keeps": [1.0, 10.0]})
+    line = " ".join(PP.plan_line(plan).split())
+    assert line.startswith("The verdict grids at the plateau budget: 3 of 48 distinct "
+                           "runs landed; about 14 CPU hours left")
+    assert "it keeps the cells the verdicts rest on (every seed at the longest code, the first " \
+           "seed at each shorter one): about 11 CPU hours (~6 h on 2 cores). Cut: the 6 runs of " \
+           "later seeds at the shorter codes (main-<ds>), and open-<ds>, cross-<ds>" in line
+    plan["left, CPU keeps"], plan["CPU hours left, CPU keeps"] = plan["left (not counted before)"], plan["CPU hours left"]
+    assert "Cut: open-<ds>, cross-<ds> (the" in " ".join(PP.plan_line(plan).split())

@@ -97,9 +97,11 @@ def _rate(rate: dict, c) -> float | None:
 def grid_estimates(names: list[str], p, times: float = 1.0) -> list[dict]:
     """Per named grid of profile `p`: its runs, how many are left to train (a run two grids
     share counts under the first) and one thread's seconds for them at the CPU records'
-    rates (`estimate_seconds`), with `times`, at that multiple of their epochs. A grid that
-    needs validation choices not made yet is priced by its tune runs (`needs_tune`)."""
-    from ..experiments.configs import tune_configs
+    rates (`estimate_seconds`), with `times`, at that multiple of their epochs; the same for
+    the runs a CPU keeps when no GPU is lent (every seed at the longest code, the first seed
+    at the others: the cells the verdicts rest on). A grid that needs validation choices not
+    made yet is priced by its tune runs (`needs_tune`)."""
+    from ..experiments.configs import seeds_at, tune_configs
     from ..experiments.grids import parse
     from ..run.store import MissingRecord
 
@@ -118,9 +120,12 @@ def grid_estimates(names: list[str], p, times: float = 1.0) -> list[dict]:
         skip, stored_new = seen | stored, stored - seen
         todo = [c for c in unique if c.name() not in skip]
         seen |= {c.name() for c in unique}
-        s, unknown = estimate_seconds(todo, p.store)
+        kept = [c for c in todo if c.seed in seeds_at(p, c.bits)]
+        (s_kept, u_kept), (s_cut, u_cut) = (estimate_seconds(cs, p.store) for cs in
+                                            (kept, [c for c in todo if c not in kept]))
         rows.append({"grid": name, "runs": len(unique), "stored": len(stored),
                      "stored, not counted before": len(stored_new),
-                     "to train": len(todo), "cpu_s": s,
-                     "unknown": unknown, "needs_tune": needs_tune})
+                     "to train": len(todo), "cpu_s": s_kept + s_cut,
+                     "to train, CPU keeps": len(kept), "cpu_s, CPU keeps": s_kept,
+                     "unknown": u_kept + u_cut, "needs_tune": needs_tune})
     return rows
