@@ -62,15 +62,16 @@ def training_rates(store: Store | None = None) -> tuple[dict, dict, dict]:
     return ({k: mean(v) for k, v in per_image.items()}, n_train, {k: mean(v) for k, v in evals.items()})
 
 
-def estimate_seconds(configs, store: Store | None = None) -> tuple[float, int]:
+def estimate_seconds(configs, store: Store | None = None, rates: tuple | None = None) -> tuple[float, int]:
     """(one thread's seconds to train and score `configs` at the CPU records' mean rates,
     how many had no rate to go by: a method or protocol never run on a CPU). A DMH trunk of
     another size is scaled by its training FLOPs; a method without records of its own on the
     dataset goes at DMH's rate there; one without records in its precision at its fp32 rate
-    times DMH's measured bf16 / fp32 ratio on the dataset."""
+    times DMH's measured bf16 / fp32 ratio on the dataset. `rates`: `training_rates(store)`
+    already read, for a caller that prices many lists."""
     from ..experiments.trunk_sizes import train_mflops
 
-    rate, n_train, evals = training_rates(store)
+    rate, n_train, evals = rates or training_rates(store)
     total, unknown = 0.0, 0
     for c in configs:
         r = _rate(rate, c)
@@ -105,7 +106,7 @@ def grid_estimates(names: list[str], p, times: float = 1.0) -> list[dict]:
     from ..experiments.grids import parse
     from ..run.store import MissingRecord
 
-    rows, seen = [], set()
+    rows, seen, rates = [], set(), training_rates(p.store)  # read the records once, not per list
     for name in names:
         grid, ds = parse(name, p)
         needs_tune = False
@@ -121,8 +122,8 @@ def grid_estimates(names: list[str], p, times: float = 1.0) -> list[dict]:
         todo = [c for c in unique if c.name() not in skip]
         seen |= {c.name() for c in unique}
         kept = [c for c in todo if c.seed in seeds_at(p, c.bits)]
-        (s_kept, u_kept), (s_cut, u_cut) = (estimate_seconds(cs, p.store) for cs in
-                                            (kept, [c for c in todo if c not in kept]))
+        cut = [c for c in todo if c.seed not in seeds_at(p, c.bits)]
+        (s_kept, u_kept), (s_cut, u_cut) = (estimate_seconds(cs, rates=rates) for cs in (kept, cut))
         rows.append({"grid": name, "runs": len(unique), "stored": len(stored),
                      "stored, not counted before": len(stored_new),
                      "to train": len(todo), "cpu_s": s_kept + s_cut,
