@@ -231,7 +231,14 @@ def test_grid_estimate_trains_nothing(monkeypatch, capsys):
     assert main(["grid", "comparison-lfw", "comparison-lfw", "--estimate", "--times", "8"]) == 0
     first, again, total = capsys.readouterr().out.splitlines()
     assert first.startswith("comparison-lfw: 42 runs to train") and again.startswith("comparison-lfw: 0 runs")
-    assert "at 8x their epochs" in total
+    assert "at 8x their epochs" in total and "without a GPU" not in first
+    # main's later seeds at the shorter codes are the runs a CPU cuts: both prices are printed
+    assert main(["grid", "main-lfw", "--estimate", "--times", "8"]) == 0
+    line, total, kept = capsys.readouterr().out.splitlines()
+    assert line.startswith("main-lfw: 12 runs to train") and "; without a GPU keep 6, about " in line
+    assert kept.startswith("without a GPU, the cells the verdicts rest on")
+    hours = [float(x.split(" CPU hours")[0].rsplit(" ", 1)[1]) for x in (total, kept)]
+    assert 0 < hours[1] < hours[0]
     assert main(["grid", "nope-lfw", "--estimate"]) == 2
     assert "unknown grid 'nope-lfw'" in capsys.readouterr().err
 

@@ -28,16 +28,24 @@ def _estimate(names: list[str], profile: str, workers: int, times: float = 1.0) 
     from ..report.cost import grid_estimates
 
     rows = grid_estimates(names, get_profile(profile), times)
-    total = sum(r["cpu_s"] for r in rows)
+    total, kept = (sum(r[k] for r in rows) for k in ("cpu_s", "cpu_s, CPU keeps"))
     for r in rows:
         ds = r["grid"].partition("-")[2]
+        cut = r["to train"] - r["to train, CPU keeps"]
         print(f"{r['grid']}" + (f" (needs tune-{ds} first: its runs; then the grid's own)" if r["needs_tune"] else "")
               + f": {r['to train']} runs to train, about {r['cpu_s'] / 3600:.2f} CPU hours"
-              + (f" ({r['unknown']} with no CPU rate to go by, not counted)" if r["unknown"] else ""))
+              + (f" ({r['unknown']} with no CPU rate to go by, not counted)" if r["unknown"] else "")
+              + (f"; without a GPU keep {r['to train, CPU keeps']}, about "
+                 f"{r['cpu_s, CPU keeps'] / 3600:.2f} CPU hours" if cut else ""))
     at = f" at {times:g}x their epochs" if times != 1 else ""
-    print(f"in all about {total / 3600:.2f} CPU hours{at}: {total / 3600 / max(1, workers):.2f} h on "
+    h = max(1, workers)
+    print(f"in all about {total / 3600:.2f} CPU hours{at}: {total / 3600 / h:.2f} h on "
           f"{workers} single-thread workers (rates: the committed CPU records' mean seconds per "
           f"training image, as busy as their machines were)")
+    if kept != total:  # later seeds at the shorter codes: the cells no verdict rests on
+        print(f"without a GPU, the cells the verdicts rest on (every seed at the longest code, the "
+              f"first at the others): about {kept / 3600:.2f} CPU hours, {kept / 3600 / h:.2f} h on "
+              f"{workers} workers")
 
 
 def cmd_book(a) -> None:

@@ -88,11 +88,13 @@ def run_grids(names: list[str], profile: str | Profile = "paper", *, workers: in
         _choose_all(ds, p, workers, device, stack, log)
     for ds in dict.fromkeys(ds for _, g, ds in parsed if g is GRIDS["rechoose"]):
         _rechoose(ds, p, workers, device, stack, log)  # before the configs that read its choices
+    # the runs each grid names, listed once, after the choices they read
+    items = {n: g.items(ds, p) for n, g, ds in parsed if g.job in ("deep", "examples")}
     if only:
-        _check_only(names, p, only)  # after the choices, which name the runs
+        _check_only(items, p, only)
     # several grids interleave run by run, so that each grid's first (headline) cells land
     # before any grid's last ones
-    lists = [g.items(ds, p) for _, g, ds in parsed if g.job == "deep" and g is not GRIDS["rechoose"]]
+    lists = [items[n] for n, g, _ in parsed if g.job == "deep" and g is not GRIDS["rechoose"]]
     deep = keep([c for row in zip_longest(*lists) for c in row if c is not None])
     train_pool(deep, p.store, workers=workers, device=device, stack=stack, log=log)
     for name, g, ds in parsed:
@@ -100,7 +102,7 @@ def run_grids(names: list[str], profile: str | Profile = "paper", *, workers: in
         if only and g.job not in ("deep", "examples"):
             continue
         if g.job == "examples":
-            for c in keep(g.items(ds, p)):
+            for c in keep(items[name]):
                 path = p.store.examples_path(c.name())
                 cached = path.exists()
                 if not cached:  # the record (trained if missing), then its finished weights
@@ -120,12 +122,12 @@ def run_grids(names: list[str], profile: str | Profile = "paper", *, workers: in
             _floors(p, log)
 
 
-def _check_only(names: list[str], p: Profile, only: tuple[str, ...]) -> None:
-    """Every prefix names at least one run of the grids (a typo trains nothing, said so)."""
-    runs = [c.name() for n in names for g, ds in [parse(n, p)] if g.job in ("deep", "examples")
-            for c in g.items(ds, p)]
+def _check_only(items: dict[str, list], p: Profile, only: tuple[str, ...]) -> None:
+    """Every prefix names at least one run of the grids, `items` (grid name: its configs): a
+    typo trains nothing, said so."""
+    runs = [c.name() for cs in items.values() for c in cs]
     if unknown := [x for x in only if not any(r.startswith(x) for r in runs)]:
-        raise ValueError(f"--only {' '.join(unknown)}: no run of {' '.join(names)} ({p.name}) is named "
+        raise ValueError(f"--only {' '.join(unknown)}: no run of {' '.join(items)} ({p.name}) is named "
                          f"so; run names look like {runs[0] if runs else 'dmh-lfw-48b-s0-test-<key>'}")
 
 
