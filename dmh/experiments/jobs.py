@@ -32,7 +32,7 @@ def train_run(cfg: TrainConfig, store: Store, *, resume: bool = True, force: boo
                  stop_after_epochs=stop_after_epochs, log=log, other_threads=other_threads)
     if fitted is None:
         return None
-    rec = _scored(cfg, fitted, query_fs, gallery_fs, split, load_s, device)
+    rec = _scored(cfg, fitted, train_fs, query_fs, gallery_fs, split, load_s, device)
     if save:
         store.save_run(rec)
     return rec
@@ -60,16 +60,17 @@ def train_many(cfgs: list[TrainConfig], store: Store, *, device: str = "cpu") ->
     load_s = time.perf_counter() - t_load
     out = []
     for cfg, fitted in zip(cfgs, fit_many(cfgs, train_fs, device=device)):
-        rec = _scored(cfg, fitted, query_fs, gallery_fs, split, load_s, device)
+        rec = _scored(cfg, fitted, train_fs, query_fs, gallery_fs, split, load_s, device)
         rec.hardware["stacked"] = len(cfgs)
         store.save_run(rec)
         out.append(rec)
     return out
 
 
-def _scored(cfg, fitted, query_fs, gallery_fs, split, load_s, device) -> RunRecord:
+def _scored(cfg, fitted, train_fs, query_fs, gallery_fs, split, load_s, device) -> RunRecord:
     t_eval = time.perf_counter()
-    metrics = score_model(fitted.model, fitted.norm, query_fs, gallery_fs, cfg.bits, device=device)
+    metrics = score_model(fitted.model, fitted.norm, query_fs, gallery_fs, cfg.bits, device=device,
+                          train=train_fs)
     return RunRecord(
         name=cfg.name(), config=cfg, config_key=cfg.key(), **provenance(cfg.threads, device),
         split={"dataset": split["dataset"], "split_checksum": split["split_checksum"],

@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..data.faceset import FaceSet
-from ..metrics import evaluate_distances, mean_average_precision_float, precision_ks
+from ..metrics import (evaluate_distances, mean_average_precision, mean_average_precision_float,
+                       precision_ks)
 from ..retrieval import hamming_distances
 from .encode import Normalizer, encode
 
@@ -28,9 +29,34 @@ def score_codes(qcodes: np.ndarray, gcodes: np.ndarray, query_labels: np.ndarray
 
 
 def score_model(model, norm: Normalizer, query: FaceSet, gallery: FaceSet, n_bits: int, *,
-                device: str = "cpu") -> dict:
-    """Encode query and gallery faces with a trained model and score them."""
+                device: str = "cpu", train: FaceSet | None = None) -> dict:
+    """Encode query and gallery faces with a trained model and score them; with the `train`
+    images, also `map_all_train` (`training_fit`): the gallery's codes are reused where the
+    gallery is the training set (the closed protocol)."""
     q = encode(model, query.images, norm, device=device)
     g = encode(model, gallery.images, norm, device=device)
-    return score_codes(q.codes, g.codes, query.labels, gallery.labels, n_bits,
-                       qfeatures=q.features, gfeatures=g.features)
+    metrics = score_codes(q.codes, g.codes, query.labels, gallery.labels, n_bits,
+                          qfeatures=q.features, gfeatures=g.features)
+    if train is not None:
+        t = g.codes if train is gallery else encode(model, train.images, norm, device=device).codes
+        metrics["map_all_train"] = training_fit(t, train.labels)
+    return metrics
+
+
+def alternate_halves(labels: np.ndarray) -> np.ndarray:
+    """True for each person's 1st, 3rd, 5th... image (in the given order), False for the others."""
+    order = np.argsort(labels, kind="stable")
+    ranks = np.empty(len(labels), dtype=np.int64)
+    starts = np.r_[0, np.flatnonzero(np.diff(labels[order])) + 1]
+    ranks[order] = np.arange(len(labels)) - np.repeat(starts, np.diff(np.r_[starts, len(labels)]))
+    return ranks % 2 == 0
+
+
+def training_fit(codes: np.ndarray, labels: np.ndarray) -> float:
+    """mAP@all (ties in expectation) among images the model trained on: each person's
+    alternate images query the others (`alternate_halves`). Beside the test mAP it tells a
+    method that cannot fit its training set (low here too) from one that overfits it (high
+    here, low on test)."""
+    first = alternate_halves(labels)
+    dist = hamming_distances(codes[first], codes[~first])
+    return mean_average_precision(dist, labels[first], labels[~first], ties="expected")
