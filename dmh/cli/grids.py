@@ -38,13 +38,13 @@ def _estimate(names: list[str], profile: str, workers: int, times: float = 1.0) 
               + (f"; without a GPU keep {r['to train, CPU keeps']}, about "
                  f"{r['cpu_s, CPU keeps'] / 3600:.2f} CPU hours" if cut else ""))
     at = f" at {times:g}x their epochs" if times != 1 else ""
-    h = max(1, workers)
-    print(f"in all about {total / 3600:.2f} CPU hours{at}: {total / 3600 / h:.2f} h on "
+    n_workers = max(1, workers)
+    print(f"in all about {total / 3600:.2f} CPU hours{at}: {total / 3600 / n_workers:.2f} h on "
           f"{workers} single-thread workers (rates: the committed CPU records' mean seconds per "
           f"training image, as busy as their machines were)")
     if kept != total:  # later seeds at the shorter codes: the cells no verdict rests on
         print(f"without a GPU, the cells the verdicts rest on (every seed at the longest code, the "
-              f"first at the others): about {kept / 3600:.2f} CPU hours, {kept / 3600 / h:.2f} h on "
+              f"first at the others): about {kept / 3600:.2f} CPU hours, {kept / 3600 / n_workers:.2f} h on "
               f"{workers} workers")
 
 

@@ -45,11 +45,10 @@ def score_model(model, norm: Normalizer, query: FaceSet, gallery: FaceSet, n_bit
 
 def alternate_halves(labels: np.ndarray) -> np.ndarray:
     """True for each person's 1st, 3rd, 5th... image (in the given order), False for the others."""
-    order = np.argsort(labels, kind="stable")
-    ranks = np.empty(len(labels), dtype=np.int64)
-    starts = np.r_[0, np.flatnonzero(np.diff(labels[order])) + 1]
-    ranks[order] = np.arange(len(labels)) - np.repeat(starts, np.diff(np.r_[starts, len(labels)]))
-    return ranks % 2 == 0
+    first = np.zeros(len(labels), dtype=bool)
+    for person in np.unique(labels):
+        first[np.flatnonzero(labels == person)[::2]] = True
+    return first
 
 
 def training_fit(codes: np.ndarray, labels: np.ndarray) -> float:
