@@ -3,10 +3,8 @@ interrupted grid resumes and grids that share runs train them once), the validat
 choices they depend on first, deep runs in a pool of single-thread workers."""
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import nullcontext
 from functools import partial
 from itertools import zip_longest
@@ -25,6 +23,7 @@ from .jobs import ensure_checkpoint, floors, stack_groups, train_many, train_run
 from .profiles import Profile, get_profile
 from .shallow_jobs import shallow_run
 from .tuning import choose
+from .worker_pool import worker_pool
 
 
 def _train_group(group: list[TrainConfig], store: Store, device: str) -> list:
@@ -45,7 +44,7 @@ def train_pool(configs: list[TrainConfig], store: Store, *, workers: int = 2,
         return
     groups = stack_groups(todo, max(1, stack))
     run = partial(_train_group, store=store, device=device)
-    pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) if workers > 1 else None
+    pool = worker_pool(workers) if workers > 1 else None
     with pool or nullcontext():
         for group, recs in zip(groups, pool.map(run, groups) if pool else map(run, groups)):
             for c, rec in zip(group, recs):
