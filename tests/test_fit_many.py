@@ -118,3 +118,23 @@ def test_grid_pool_trains_stacked_records(easy_pickle, tmp_path):
     assert said[0] == "3 runs, 0 cached, 3 to train (stacked up to 2 a model)"
     assert sum("(2 stacked)" in s for s in said) == 2
 
+
+
+@pytest.mark.parametrize("stacked", [False, True])
+def test_a_diverged_run_stops_with_its_last_finite_checkpoint(stacked, easy_pickle, monkeypatch):
+    """From epoch 2 on the lr is 1e30: the loss leaves the floats in that epoch, and the run
+    stops there, naming itself and the fix, its checkpoint still at epoch 1."""
+    import dmh.run.fit as F
+    import dmh.run.fit_many as FM
+    real = F.cosine_lr
+    blown = lambda base, step, total, warmup=0: real(base, step, total, warmup) if step < total // 3 else 1e30  # noqa: E731
+    monkeypatch.setattr(F, "cosine_lr", blown)
+    monkeypatch.setattr(FM, "cosine_lr", blown)
+    cfgs = _cfgs(easy_pickle, "dmh", epochs=3)
+    train = protocol_parts(cfgs[0])[0]
+    with pytest.raises(ValueError, match=r"diverged at epoch 2 \(loss (nan|inf)\) with lr 0.05: train it with a lower lr"):
+        fit_many(cfgs, train) if stacked else fit(cfgs[0], train, progress=False)
+    for c in cfgs if stacked else cfgs[:1]:
+        state = read_checkpoint(checkpoint_path(c))
+        assert state["epoch"] == 1 and all(torch.isfinite(v).all() for v in state["model"].values()
+                                           if v.is_floating_point())

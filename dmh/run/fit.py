@@ -116,6 +116,16 @@ def epoch_line(h: dict, epochs: int, n: int, train_s: float) -> str:
             f"{n / max(h['seconds'], 1e-9):,.0f} img/s, {train_s:.0f} s, ETA {eta:.0f} s")
 
 
+def check_finite(cfg: TrainConfig, h: dict, checkpoint) -> None:
+    """Stop a run whose epoch loss is NaN or infinite: it would train to its last epoch for
+    nothing and fail only when scored. Raised before the epoch's checkpoint is saved, so the
+    last one on disk is finite."""
+    if not math.isfinite(h["total"]):
+        raise ValueError(f"{cfg.name()}: training diverged at epoch {h['epoch']} (loss {h['total']}) "
+                         f"with lr {cfg.lr}: train it with a lower lr; {checkpoint} holds epoch "
+                         f"{h['epoch'] - 1}")
+
+
 @dataclass
 class Fitted:
     """A trained model with what scoring and the record need."""
@@ -192,6 +202,7 @@ def fit(cfg: TrainConfig, train_fs: FaceSet, *, resume: bool = True, progress: b
         train_s += time.perf_counter() - t0
         history.append({"epoch": epoch + 1, **{k: v / n for k, v in sums.items()},
                         "seconds": round(time.perf_counter() - t0, 2)})
+        check_finite(cfg, history[-1], ckpt)
         save_checkpoint(ckpt, {"model": model.state_dict(), "criterion": criterion.state_dict(),
                                "optimizer": opt.state_dict(), "epoch": epoch + 1,
                                "history": history, "train_s": train_s, "config": cfg.to_dict(),

@@ -22,7 +22,7 @@ from ..methods import create_method
 from .batches import epoch_batches
 from .checkpoint import read_checkpoint, save_checkpoint
 from .encode import Normalizer
-from .fit import Fitted, autocast, cosine_lr, make_optimizer, prepare_batch
+from .fit import Fitted, autocast, check_finite, cosine_lr, make_optimizer, prepare_batch
 from .store import checkpoint_path
 
 
@@ -220,9 +220,12 @@ def fit_many(cfgs: list[TrainConfig], train_fs: FaceSet, *, device: str = "cpu",
                 sums[k] = sums.get(k, 0.0) + v.double() * yb.shape[1]
         seconds = time.perf_counter() - t0
         train_s += seconds
-        for i, (c, model, criterion) in enumerate(zip(cfgs, models, crits)):
+        for i in range(m):
             histories[i].append({"epoch": epoch + 1, **{k: float(v[i]) / n for k, v in sums.items()},
                                  "seconds": round(seconds / m, 2)})
+        for c, hist in zip(cfgs, histories):  # before any checkpoint: the stack resumes as one
+            check_finite(c, hist[-1], checkpoint_path(c))
+        for i, (c, model, criterion) in enumerate(zip(cfgs, models, crits)):
             runs.sync(i)
             save_checkpoint(checkpoint_path(c), {
                 "model": model.state_dict(), "criterion": criterion.state_dict(),
