@@ -209,3 +209,29 @@ def test_center_sampler_grid_and_lines_by_hand(monkeypatch):
     lfw, pins = center_sampler_lines(df).split("\n")
     assert lfw == "LFW: P x K batches move DMH +0.0300 (+3.0 seed std) beyond two seed stds."
     assert pins == "Pins: P x K batches move none of DMH beyond two seed stds."
+
+
+def test_batch_k_grid_and_lines_by_hand(monkeypatch):
+    import math
+
+    import pandas as pd
+
+    from dmh.experiments import configs as C
+    from dmh.experiments.profiles import get_profile
+    from dmh.report.batch_k import batch_k_lines
+    monkeypatch.setattr(C, "hyperparameters", lambda m, ds, prof, budget=False: {})
+    p = get_profile("paper")
+    cs = C.batch_k_configs("pins", p)
+    assert [(c.method, c.sampler, c.eval_split) for c in cs] == [
+        (m, f"pk{k}", "val") for m in ("dsh", "dpsh", "hashnet", "dmh", "dcdh", "csq") for k in (4, 16)]
+    # K = 4 are the sampler studies' P x K runs (cached), not new ones
+    pk4 = {c.name() for c in C.sampler_configs("pins", p) + C.center_sampler_configs("pins", p)
+           if c.sampler == "pk4"}
+    assert {c.name() for c in cs if c.sampler == "pk4"} == pk4
+    df = pd.DataFrame({"dataset": ["LFW", "LFW", "Pins", "Pins"], "method": ["DPSH", "DMH", "DPSH", "CSQ"],
+                       "change": [0.05, -0.03, 0.001, math.nan], "in seed std": [5.0, -3.0, 0.1, math.nan]})
+    lfw, pins = batch_k_lines(df).split("\nPins")
+    assert " ".join(lfw.split()) == ("LFW: 16 photos a person in a batch move DPSH +0.0500 (+5.0 seed std), DMH -0.0300 "
+                   "(-3.0 seed std) beyond two seed stds (against 4).")
+    assert " ".join(pins.split()) == ": 16 photos a person in a batch move none of DPSH beyond two seed stds (against 4)."
+    assert batch_k_lines(df.iloc[3:]) == "Pins: no method has landed at both Ks yet."

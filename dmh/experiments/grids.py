@@ -63,6 +63,8 @@ GRIDS = {
     "sampler": Grid("deep", C.sampler_configs, True, "pairwise baselines with P x K batches, validation"),
     "centersampler": Grid("deep", C.center_sampler_configs, True, "the centre-based losses (DMH, "
                           "DCDH, CSQ) with random and P x K batches, validation"),
+    "batchk": Grid("deep", C.batch_k_configs, True, "DSH, DPSH, HashNet, DMH, DCDH, CSQ with "
+                   "4 and 16 photos a person in a batch, validation"),
     "trials": Grid("deep", lambda ds, p: list(C.trial_configs(ds, p).values()), True,
                    "DMH on validation: lr warmup, label smoothing, batch 32 and 128"),
     "precision": Grid("deep", C.precision_configs, True, "DMH on validation, every seed, float32 "

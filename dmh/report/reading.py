@@ -25,7 +25,7 @@ CHAPTER_GRIDS = {
     "retrieval_examples": ["examples-{last}"],
     "comparison": ["comparison-{ds}", "tune-{ds}", "shallow-{ds}", "search-{ds}"],
     "recipe": ["floors", "main-{ds}", "budget-{ds}", "trials-{ds}", "gap-{ds}", "trunk-{ds}",
-               "pairlr-{ds}", "sampler-{ds}", "published-{ds}", "input-{ds}", "ladder-{ds}",
+               "pairlr-{ds}", "sampler-{ds}", "batchk-{ds}", "published-{ds}", "input-{ds}", "ladder-{ds}",
                "search-{ds}", "precision-{ds}", "centersampler-{ds}", "anchor-{ds}", "ceiling-{ds}"],
     "scale": [],
     "unseen": ["floors", "open-{ds}", "cross-{ds}", "anchor-{ds}", "input-{ds}",
