@@ -218,10 +218,11 @@ def test_batch_k_grid_and_lines_by_hand(monkeypatch):
 
     from dmh.experiments import configs as C
     from dmh.experiments.profiles import get_profile
+    from dmh.experiments.batch_k import batch_k_configs
     from dmh.report.batch_k import batch_k_lines
     monkeypatch.setattr(C, "hyperparameters", lambda m, ds, prof, budget=False: {})
     p = get_profile("paper")
-    cs = C.batch_k_configs("pins", p)
+    cs = batch_k_configs("pins", p)
     assert [(c.method, c.sampler, c.eval_split) for c in cs] == [
         (m, f"pk{k}", "val") for m in ("dsh", "dpsh", "hashnet", "dmh", "dcdh", "csq") for k in (4, 16)]
     # K = 4 are the sampler studies' P x K runs (cached), not new ones

@@ -242,17 +242,6 @@ def center_sampler_configs(dataset: str, p: Profile) -> list[TrainConfig]:
                     sampler=s) for m in CENTER_METHODS for s in ("random", "pk4")]
 
 
-BATCH_K = (4, 16)  # photos a person in a batch of 64: 16 people x 4, or 4 people x 16
-
-
-def batch_k_configs(dataset: str, p: Profile) -> list[TrainConfig]:
-    """Every method whose loss reads pairs or centres of a batch, on validation, with P x K
-    batches at each K of `BATCH_K` (K = 4 are the sampler grids' runs): DPSH's likelihood
-    shrinks its codes to 0 when 5% of a batch's pairs are same-person ones."""
-    return [replace(method_config(m, dataset, p, bits=p.longest, seed=p.seeds[0], eval_split="val"),
-                    sampler=f"pk{k}") for m in PAIRWISE_METHODS + CENTER_METHODS for k in BATCH_K]
-
-
 def pairwise_lr_configs(dataset: str, p: Profile) -> list[TrainConfig]:
     """DSH and DPSH on validation at every lr of the study, with random and identity-balanced
     batches (the lrs they were searched over are the tune and sampler grids' runs)."""

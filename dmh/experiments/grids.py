@@ -8,6 +8,7 @@ from typing import Callable
 
 from . import configs as C
 from .anchor_specs import anchor_specs, crop_anchor_specs
+from .batch_k import batch_k_configs
 from .budget_choice import rechoose_configs
 from .profiles import Profile
 from .shallow_specs import shallow_specs
@@ -63,7 +64,7 @@ GRIDS = {
     "sampler": Grid("deep", C.sampler_configs, True, "pairwise baselines with P x K batches, validation"),
     "centersampler": Grid("deep", C.center_sampler_configs, True, "the centre-based losses (DMH, "
                           "DCDH, CSQ) with random and P x K batches, validation"),
-    "batchk": Grid("deep", C.batch_k_configs, True, "DSH, DPSH, HashNet, DMH, DCDH, CSQ with "
+    "batchk": Grid("deep", batch_k_configs, True, "DSH, DPSH, HashNet, DMH, DCDH, CSQ with "
                    "4 and 16 photos a person in a batch, validation"),
     "trials": Grid("deep", lambda ds, p: list(C.trial_configs(ds, p).values()), True,
                    "DMH on validation: lr warmup, label smoothing, batch 32 and 128"),

@@ -10,6 +10,7 @@ import textwrap
 import pandas as pd
 
 from ..experiments import configs as C
+from ..experiments.batch_k import BATCH_K
 from ..experiments.profiles import Profile, get_profile
 from ..methods import label
 from .frames import NAMES
@@ -22,14 +23,14 @@ def batch_k_frame(profile: str | Profile) -> pd.DataFrame:
     """One row per dataset and method with a landed run: val mAP@all at each K (NaN where not
     landed), the change from the first K to the last and that change in seed std."""
     p = get_profile(profile)
-    first, last = f"K = {C.BATCH_K[0]}", f"K = {C.BATCH_K[-1]}"
+    first, last = f"K = {BATCH_K[0]}", f"K = {BATCH_K[-1]}"
     rows = []
     for ds in p.datasets:
         name, std = f"batchk-{ds}", study_seed_std(ds, p)
         got = {(r.config.method, r.config.sampler): r.metrics["map_all"]
                for r in records(name, p, split_stored(name, p)[0])}
         for m in C.PAIRWISE_METHODS + C.CENTER_METHODS:
-            row = {f"K = {k}": got.get((m, f"pk{k}"), math.nan) for k in C.BATCH_K}
+            row = {f"K = {k}": got.get((m, f"pk{k}"), math.nan) for k in BATCH_K}
             if all(math.isnan(v) for v in row.values()):
                 continue
             change = row[last] - row[first]
@@ -40,7 +41,7 @@ def batch_k_frame(profile: str | Profile) -> pd.DataFrame:
 
 def batch_k_lines(df: pd.DataFrame) -> str:
     """Per dataset: the methods that the last K moves beyond two seed stds, either way."""
-    k = C.BATCH_K[-1]
+    k = BATCH_K[-1]
     out = []
     for ds, g in df.groupby("dataset", sort=False):
         both = g.dropna(subset=["change"])
@@ -51,5 +52,5 @@ def batch_k_lines(df: pd.DataFrame) -> str:
             continue
         out.append(f"{ds}: {k} photos a person in a batch move "
                    + (", ".join(moved) if moved else f"none of {', '.join(both.method)}")
-                   + f" beyond two seed stds (against {C.BATCH_K[0]}).")
+                   + f" beyond two seed stds (against {BATCH_K[0]}).")
     return "\n".join(textwrap.fill(s, 90) for s in out)
