@@ -20,7 +20,7 @@ from dmh.experiments.tuning import method_defaults
 from dmh.methods import create_method
 from dmh.run.batches import epoch_batches, same_pairs_share
 from dmh.run.encode import Normalizer
-from dmh.run.fit import prepare_batch, protocol_parts, sgd_step
+from dmh.run.fit import make_optimizer, prepare_batch, protocol_parts, sgd_step
 
 
 def main() -> None:
@@ -45,7 +45,7 @@ def main() -> None:
                 model.head.conv.weight.mul_(scale)
                 model.head.conv.bias.mul_(scale)
             params = list(model.parameters()) + list(criterion.parameters())
-            opt = torch.optim.SGD(params, lr=cfg.lr, momentum=0.9, nesterov=True, weight_decay=5e-4)
+            opt = make_optimizer(cfg, params)  # the shared recipe: SGD, Nesterov 0.9, wd 5e-4
             images, labels = torch.from_numpy(train.images), torch.from_numpy(y.astype(np.int64))
             for epoch in range(a.epochs):
                 gen = torch.Generator().manual_seed(epoch)

@@ -9,8 +9,7 @@ import textwrap
 
 import pandas as pd
 
-from ..experiments import configs as C
-from ..experiments.batch_k import BATCH_K
+from ..experiments.batch_k import BATCH_K, BATCH_K_METHODS
 from ..experiments.profiles import Profile, get_profile
 from ..methods import label
 from .frames import NAMES
@@ -29,7 +28,7 @@ def batch_k_frame(profile: str | Profile) -> pd.DataFrame:
         name, std = f"batchk-{ds}", study_seed_std(ds, p)
         got = {(r.config.method, r.config.sampler): r.metrics["map_all"]
                for r in records(name, p, split_stored(name, p)[0])}
-        for m in C.PAIRWISE_METHODS + C.CENTER_METHODS:
+        for m in BATCH_K_METHODS:
             row = {f"K = {k}": got.get((m, f"pk{k}"), math.nan) for k in BATCH_K}
             if all(math.isnan(v) for v in row.values()):
                 continue
