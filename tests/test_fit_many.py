@@ -132,9 +132,23 @@ def test_a_diverged_run_stops_with_its_last_finite_checkpoint(stacked, easy_pick
     monkeypatch.setattr(FM, "cosine_lr", blown)
     cfgs = _cfgs(easy_pickle, "dmh", epochs=3)
     train = protocol_parts(cfgs[0])[0]
-    with pytest.raises(ValueError, match=r"diverged at epoch 2 \(loss (nan|inf)\) with lr 0.05: train it with a lower lr"):
+    with pytest.raises(ValueError, match=r"diverged at epoch 2 \(loss (nan|inf)\) with lr 0.05: train it with a lower lr; .*holds epoch 1$"):
         fit_many(cfgs, train) if stacked else fit(cfgs[0], train, progress=False)
     for c in cfgs if stacked else cfgs[:1]:
         state = read_checkpoint(checkpoint_path(c))
         assert state["epoch"] == 1 and all(torch.isfinite(v).all() for v in state["model"].values()
                                            if v.is_floating_point())
+
+
+@pytest.mark.parametrize("stacked", [False, True])
+def test_a_run_diverged_in_its_first_epoch_says_no_checkpoint_was_saved(stacked, easy_pickle, monkeypatch):
+    """The lr is 1e30 from the first step: there is no earlier epoch to name, and none on disk."""
+    import dmh.run.fit as F
+    import dmh.run.fit_many as FM
+    monkeypatch.setattr(F, "cosine_lr", lambda *a, **k: 1e30)
+    monkeypatch.setattr(FM, "cosine_lr", lambda *a, **k: 1e30)
+    cfgs = _cfgs(easy_pickle, "dmh", epochs=3)
+    train = protocol_parts(cfgs[0])[0]
+    with pytest.raises(ValueError, match=r"diverged at epoch 1 \(loss (nan|inf)\) .*; no checkpoint was saved$"):
+        fit_many(cfgs, train) if stacked else fit(cfgs[0], train, progress=False)
+    assert not any(checkpoint_path(c).exists() for c in cfgs)

@@ -121,9 +121,11 @@ def check_finite(cfg: TrainConfig, h: dict, checkpoint) -> None:
     nothing and fail only when scored. Raised before the epoch's checkpoint is saved, so the
     last one on disk is finite."""
     if not math.isfinite(h["total"]):
+        # a first epoch that diverges leaves no checkpoint: say so rather than name an epoch 0
+        kept = (f"{checkpoint} holds epoch {h['epoch'] - 1}" if h["epoch"] > 1
+                else "no checkpoint was saved")
         raise ValueError(f"{cfg.name()}: training diverged at epoch {h['epoch']} (loss {h['total']}) "
-                         f"with lr {cfg.lr}: train it with a lower lr; {checkpoint} holds epoch "
-                         f"{h['epoch'] - 1}")
+                         f"with lr {cfg.lr}: train it with a lower lr; {kept}")
 
 
 @dataclass
