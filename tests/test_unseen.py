@@ -97,13 +97,14 @@ def test_dlib_descriptors_and_aligned_crops(tmp_path, monkeypatch):
     from PIL import Image
 
     from dmh.data.datasets import DATASETS
+    from dmh.data.chunk_cache import cached_chunks
     from dmh.data.dlib_faces import DlibFaces, _chunk, aligned_images
     from dmh.data.faces import AlignedCrop
 
     monkeypatch.setenv("DMH_CACHE", str(tmp_path))
     keys = ["George_W_Bush/George_W_Bush_0001.jpg", "George_W_Bush/George_W_Bush_0002.jpg",
             "Colin_Powell/Colin_Powell_0001.jpg"]
-    got = _chunk(root, keys, DATASETS["lfw"].crop, tmp_path / "c.npz", print)
+    got = cached_chunks([_chunk(root, keys, DATASETS["lfw"].crop, tmp_path / "c.npz")], print)[0]
     d = got["descriptors"]
     assert d.shape == (3, 128) and got["found"].all()
     assert np.linalg.norm(d[0] - d[1]) < 0.6 < np.linalg.norm(d[0] - d[2])  # dlib's threshold

@@ -20,7 +20,8 @@ from PIL import Image
 
 from ..core.paths import cache_root
 from .detect import _dlib, _predictor, load_models
-from .dlib_faces import _encoder, cached_chunk
+from .chunk_cache import cached_chunks
+from .dlib_faces import _encoder
 
 CHUNK = 500
 # dlib's face chips are 150x150: the crop is brought to that side before its landmarks are
@@ -38,12 +39,11 @@ def describe_crop(chw: np.ndarray) -> np.ndarray:
     return np.asarray(_encoder().compute_face_descriptor(big, shape), dtype=np.float32)
 
 
-def _chunk(images: np.ndarray, path, report) -> np.ndarray:
+def _chunk(images: np.ndarray, path):
     def fits(got: dict) -> bool:
         return got["descriptors"].shape == (len(images), 128) and got["descriptors"].dtype == np.float32
 
-    return cached_chunk(path, fits, lambda: {"descriptors": np.stack([describe_crop(im) for im in images])},
-                        report)["descriptors"]
+    return path, fits, lambda: {"descriptors": np.stack([describe_crop(im) for im in images])}
 
 
 def crop_descriptors(images: np.ndarray, name: str = "crops",
@@ -54,16 +54,14 @@ def crop_descriptors(images: np.ndarray, name: str = "crops",
         raise ValueError(f"crop descriptors need (N, 3, S, S) uint8 RGB crops, got {images.dtype} "
                          f"{images.shape}")
     load_models()
-    folder, t, out = cache_root() / "dlib", time.perf_counter(), []
+    folder, t, chunks = cache_root() / "dlib", time.perf_counter(), []
     for i in range(0, len(images), CHUNK):
         part = np.ascontiguousarray(images[i:i + CHUNK])
         key = hashlib.sha256(SETTINGS.encode() + repr(part.shape).encode() + part.tobytes()).hexdigest()[:20]
-        path = folder / f"{name}-crop-{key}.npz"
-        new = not path.exists()
-        out.append(_chunk(part, path, report))
-        if new:
-            report(f"dlib descriptors of {name}: {i + len(part)}/{len(images)} crops "
-                   f"({time.perf_counter() - t:.0f} s)")
+        chunks.append(_chunk(part, folder / f"{name}-crop-{key}.npz"))
+    out = [c["descriptors"] for c in cached_chunks(chunks, report, lambda i: report(
+        f"dlib descriptors of {name}: chunk {i + 1}/{len(chunks)} of {CHUNK} crops computed "
+        f"({time.perf_counter() - t:.0f} s)"))]
     return np.concatenate(out) if out else np.zeros((0, 128), np.float32)
 
 

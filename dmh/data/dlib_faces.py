@@ -28,6 +28,7 @@ from PIL import Image
 from ..core.atomic import atomic_write
 from ..core.paths import cache_root, data_root
 from .align import warp
+from .chunk_cache import cached_chunks
 from .datasets import DATASETS, load_dataset
 from .detect import _dlib, _predictor, find_faces, load_models, model_file, open_photo
 from .faces import _settings
@@ -83,24 +84,7 @@ def _one(rgb: np.ndarray, fallback: tuple[int, int, int, int]):
     return bool(faces), (rect.left(), rect.top(), rect.right(), rect.bottom()), pts, desc
 
 
-def cached_chunk(path: Path, fits, compute, report) -> dict:
-    """The arrays of npz `path` where it reads without pickle and `fits(arrays)`; else
-    `compute()`'s arrays, written there atomically (a damaged or stale file is reported)."""
-    if path.exists():
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                got = {k: z[k] for k in z.files}
-            if fits(got):
-                return got
-        except (OSError, ValueError, KeyError):
-            pass
-        report(f"{path}: damaged or stale chunk; computing it again")
-    got = compute()
-    atomic_write(path, lambda f: np.savez(f, **got), mode="wb")
-    return got
-
-
-def _chunk(root: Path, keys: list[str], crop, path: Path, report) -> dict:
+def _chunk(root: Path, keys: list[str], crop, path: Path):
     def compute() -> dict:
         rows = []
         for k in keys:
@@ -112,7 +96,7 @@ def _chunk(root: Path, keys: list[str], crop, path: Path, report) -> dict:
                 "landmarks": np.stack([r[2] for r in rows]),
                 "descriptors": np.stack([r[3] for r in rows])}
 
-    return cached_chunk(path, lambda got: got["keys"].tolist() == keys, compute, report)
+    return path, lambda got: got["keys"].tolist() == keys, compute
 
 
 def dataset_faces(name: str, report=lambda line: print(line, file=sys.stderr)) -> DlibFaces:
@@ -127,17 +111,14 @@ def dataset_faces(name: str, report=lambda line: print(line, file=sys.stderr)) -
     folder, root = cache_root() / "dlib", data_root() / spec.subdir
     if (tag, str(folder)) in _LOADED:
         return _LOADED[tag, str(folder)]
-    parts, t, made = [], time.perf_counter(), 0
+    chunks, t = [], time.perf_counter()
     for i in range(0, len(fs.keys), CHUNK):
         keys = fs.keys[i:i + CHUNK]
         khash = hashlib.sha256("\n".join(keys).encode()).hexdigest()[:8]
-        path = folder / f"{name}-{tag}-{i // CHUNK:03d}-{khash}.npz"
-        new = not path.exists()
-        parts.append(_chunk(root, keys, spec.crop, path, report))
-        made += new
-        if new and made % 5 == 0:
-            report(f"dlib faces of {name}: {i + len(keys)}/{len(fs.keys)} images "
-                   f"({time.perf_counter() - t:.0f} s)")
+        chunks.append(_chunk(root, keys, spec.crop, folder / f"{name}-{tag}-{i // CHUNK:03d}-{khash}.npz"))
+    parts = cached_chunks(chunks, report, lambda i: report(
+        f"dlib faces of {name}: chunk {i + 1}/{len(chunks)} of {CHUNK} images computed "
+        f"({time.perf_counter() - t:.0f} s)"))
     cat = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     faces = DlibFaces(name, tag, cat["keys"].tolist(), cat["found"], cat["boxes"], cat["landmarks"],
                       cat["descriptors"])
@@ -191,4 +172,4 @@ def with_aligned_faces(*parts: FaceSet) -> tuple[FaceSet, ...]:
     return tuple(out)
 
 
-__all__ = ["CHUNK", "DlibFaces", "aligned_images", "cached_chunk", "dataset_faces", "load_aligned", "with_aligned_faces"]
+__all__ = ["CHUNK", "DlibFaces", "aligned_images", "dataset_faces", "load_aligned", "with_aligned_faces"]
