@@ -195,7 +195,7 @@ def test_center_sampler_grid_and_lines_by_hand(monkeypatch):
 
     from dmh.experiments import configs as C
     from dmh.experiments.profiles import get_profile
-    from dmh.report.recipe import center_sampler_lines
+    from dmh.report.batch_k import center_sampler_lines
     monkeypatch.setattr(C, "hyperparameters", lambda m, ds, prof, budget=False: {})
     p = get_profile("paper")
     cs = C.center_sampler_configs("pins", p)

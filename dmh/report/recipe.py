@@ -119,34 +119,6 @@ def pairwise_lines(df: pd.DataFrame) -> str:
     return "\n".join(textwrap.fill(s, 90) for s in out)
 
 
-def center_sampler_frame(profile: str | Profile) -> pd.DataFrame:
-    """The centre-based losses on validation (`centersampler-<ds>`): mAP@all with random and
-    with P x K batches where both landed, the change, in the study's seed std."""
-    p = get_profile(profile)
-    rows = []
-    for ds in p.datasets:
-        name, std = f"centersampler-{ds}", study_seed_std(ds, p)
-        got = {(r.config.method, r.config.sampler): r for r in records(name, p, split_stored(name, p)[0])}
-        for m in C.CENTER_METHODS:
-            if (m, "random") in got and (m, "pk4") in got:
-                a, b = (got[(m, s)].metrics["map_all"] for s in ("random", "pk4"))
-                rows.append({"dataset": NAMES[ds], "method": label(m), "random batches": a,
-                             "P x K batches": b, "change": b - a,
-                             "in seed std": in_seed_std(b - a, std)})
-    return pd.DataFrame(rows)
-
-
-def center_sampler_lines(df: pd.DataFrame) -> str:
-    """Per dataset: the centre-based methods P x K batches help or hurt beyond two seed stds."""
-    out = []
-    for ds, g in df.groupby("dataset", sort=False):
-        moved = [f"{r.method} {r.change:+.4f} ({r['in seed std']:+.1f} seed std)"
-                 for _, r in g.iterrows() if abs(r["in seed std"]) > BEYOND]
-        out.append(f"{ds}: P x K batches move " + (", ".join(moved) if moved else "none of "
-                   + ", ".join(g.method)) + " beyond two seed stds.")
-    return "\n".join(textwrap.fill(s, 90) for s in out)
-
-
 def landed_trials(kind: str, trials, p: Profile) -> list[tuple]:
     """(dataset, trial, record, its mAP@all change from the recipe as chosen, that change in
     the study's seed std) for every trial of grid `<kind>-<ds>` that landed, per dataset of
