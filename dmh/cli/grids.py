@@ -24,6 +24,7 @@ def _estimate(names: list[str], profile: str, workers: int, times: float = 1.0) 
     """What each grid has left to train and about how long it takes on a CPU, training nothing;
     with `times`, its runs priced at that multiple of their epochs (planning a budget). A run
     two grids share is counted under the first."""
+    from ..core.provenance import slow_bf16
     from ..experiments.profiles import get_profile
     from ..report.cost import grid_estimates
 
@@ -42,6 +43,9 @@ def _estimate(names: list[str], profile: str, workers: int, times: float = 1.0) 
     print(f"in all about {total / 3600:.2f} CPU hours{at}: {total / 3600 / n_workers:.2f} h on "
           f"{workers} single-thread workers (rates: the committed CPU records' mean seconds per "
           f"training image, as busy as their machines were)")
+    if get_profile(profile).precision == "bf16" and slow_bf16():
+        print("this CPU has no native bfloat16 (AVX-512 BF16, AMX): the profile's bf16 runs train "
+              "several times slower here than these rates")
     if kept != total:  # later seeds at the shorter codes: the cells no verdict rests on
         print(f"without a GPU, the cells the verdicts rest on (every seed at the longest code, the "
               f"first at the others): about {kept / 3600:.2f} CPU hours, {kept / 3600 / n_workers:.2f} h on "

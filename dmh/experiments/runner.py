@@ -12,7 +12,7 @@ from itertools import zip_longest
 from ..core.atomic import write_json
 from ..core.config import TrainConfig
 from ..core.paths import pin_git_commit
-from ..core.provenance import git_commit
+from ..core.provenance import NATIVE_BF16_FLAGS, git_commit, slow_bf16
 from ..run.examples import examples_record
 from ..run.store import Store
 from .anchor_jobs import anchor_run
@@ -32,6 +32,18 @@ def _train_group(group: list[TrainConfig], store: Store, device: str) -> list:
     return train_many(group, store, device=device)
 
 
+def bf16_warning(configs: list[TrainConfig], device: str) -> str | None:
+    """A line for runs under bfloat16 autocast on a CPU without native bfloat16, where they
+    crawl (the profile's speed and `--estimate`'s rates assume it); None otherwise."""
+    n = sum(c.precision == "bf16" for c in configs)
+    if not n or not slow_bf16(device):
+        return None
+    return (f"warning: {n} of these runs train under bfloat16 autocast, and this CPU has no native "
+            f"bfloat16 (none of {', '.join(sorted(NATIVE_BF16_FLAGS))} in /proc/cpuinfo): they train "
+            f"several times slower here than in float32; a CPU with AVX-512 BF16 or AMX, or a GPU "
+            f"(--device cuda), trains them at the profile's speed")
+
+
 def train_pool(configs: list[TrainConfig], store: Store, *, workers: int = 2,
                device: str = "cpu", stack: int = 1, log=print) -> None:
     """Train every config not stored yet, `workers` processes at a time; with `stack` > 1,
@@ -42,6 +54,8 @@ def train_pool(configs: list[TrainConfig], store: Store, *, workers: int = 2,
         + (f" (stacked up to {stack} a model)" if stack > 1 and todo else ""))
     if not todo:
         return
+    if warning := bf16_warning(todo, device):
+        log(warning)
     groups = stack_groups(todo, max(1, stack))
     run = partial(_train_group, store=store, device=device)
     pool = worker_pool(workers) if workers > 1 else None
