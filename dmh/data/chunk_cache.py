@@ -72,6 +72,8 @@ def cached_chunks(chunks: list[Chunk], report, computed=lambda i: None, poll_s: 
     for i, (path, fits, compute) in enumerate(chunks):
         if not path.exists() and _claim(path):
             try:
+                if path.exists():  # its worker finished between the look and the claim
+                    continue
                 got[i] = cached_chunk(path, fits, compute, report)
             finally:
                 _lock(path).unlink(missing_ok=True)
