@@ -145,3 +145,23 @@ def test_baselines_said_by_hand(monkeypatch):
         "DCDH, 0.8000 (1 seed; +5.0 seed std, beyond two seed stds).")
     monkeypatch.setattr(PR, "comparison_at_plateau", lambda p: frame.iloc[:0])
     assert PR._baselines_said("paper") == ""
+
+
+def test_comparison_at_every_code_length_by_hand(tmp_path, monkeypatch):
+    """Every deep method x (dataset, bits) at the plateau budget: mean ± std (seeds) over the
+    landed seeds, blank where none landed; the cells the CPU keeps still to train, counted."""
+    from dmh.report import plateau_bits as PB
+    at = _plateau(tmp_path, monkeypatch, seeds=(0, 1))
+    assert PB.comparison_bits_at_plateau("paper").empty
+    pick = {(c.method, c.bits, c.seed): c for c in C.comparison_configs("lfw", at)}
+    assert len(pick) == 21  # 7 methods: both seeds at 48 bits, the first at 12
+    for key, m in {("dmh", 48, 0): 0.6, ("dmh", 48, 1): 0.4, ("dsh", 12, 0): 0.25}.items():
+        at.store.save_run(run_record(pick[key], metrics=_metrics(m, m, 0.0)))
+    t = PB.comparison_bits_at_plateau("paper")
+    assert list(t.index) == ["DMH", "DSH"] and list(t.columns) == [("LFW", 12), ("LFW", 48)]
+    assert t.loc["DMH"].tolist() == ["", "0.5000 ± 0.1414 (2)"]
+    assert t.loc["DSH"].tolist() == ["0.2500 (1)", ""]
+    assert PB.comparison_bits_missing("paper") == (
+        "LFW: 18 of the cells the CPU keeps not trained yet (`dmh grid comparison-lfw --profile quick-plateau`).")
+    monkeypatch.undo()
+    assert PB.comparison_bits_at_plateau("quick").empty and PB.comparison_bits_missing("quick") == ""

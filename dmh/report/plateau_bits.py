@@ -1,0 +1,45 @@
+"""The deep methods at every code length at the plateau budget (test, grid `comparison-<ds>`
+of the plateau profile). Without a GPU the CPU keeps every seed at the longest code and the
+first seed at the shorter ones (`report.cost`); a blank is a cell not trained yet. Reads
+records only."""
+from __future__ import annotations
+
+import pandas as pd
+
+from ..methods import METHODS, label
+from . import frames as F
+from . import plateau_results as PR
+from .reading import grid_command, split_stored
+
+
+def comparison_bits_at_plateau(profile) -> pd.DataFrame:
+    """Methods (rows, DMH first) x (dataset, bits) of test mAP@all at the plateau budget:
+    `mean ± std (seeds)` over the landed seeds, `value (1)` for one; '' where none landed.
+    Empty without a plateau profile or a landed run."""
+    q = PR.plateau_of(profile)
+    recs = [r for ds in (q.datasets if q else ()) for r in PR.landed(f"comparison-{ds}", q)]
+    if not recs:
+        return pd.DataFrame()
+    df = F.records_frame(recs)
+    df["dataset"] = df.dataset.map(lambda d: F.NAMES.get(d, d))
+    t = F.mean_std(df, ["label", "dataset", "bits"], "map_all")
+    t["cell"] = [f"{v} ({n})" for v, n in zip(t.map_all, t.seeds)]
+    wide = t.pivot(index="label", columns=["dataset", "bits"], values="cell")
+    order = [label(m) for m in METHODS if label(m) in wide.index]
+    cols = pd.MultiIndex.from_tuples([(F.NAMES.get(ds, ds), b) for ds in q.datasets for b in q.bits],
+                                     names=["dataset", "bits"])
+    return wide.reindex(index=order, columns=cols).fillna("").rename_axis(index="method")
+
+
+def comparison_bits_missing(profile) -> str:
+    """Per dataset: how many of the cells the CPU keeps (every seed at the longest code, the
+    first at the others) have not landed at the plateau budget, and the command for them."""
+    q = PR.plateau_of(profile)
+    out = []
+    for ds in (q.datasets if q else ()):
+        name = f"comparison-{ds}"
+        absent = [c for c in split_stored(name, q)[1] if c.bits == q.longest or c.seed == q.seeds[0]]
+        if absent:
+            out.append(f"{F.NAMES.get(ds, ds)}: {len(absent)} of the cells the CPU keeps not trained yet "
+                       f"(`{grid_command(name, q)}`).")
+    return "\n".join(out)
