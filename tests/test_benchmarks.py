@@ -14,5 +14,6 @@ def test_bench_train_runs_every_method_and_a_stacked_row(tmp_path):
                            "--json", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=600,
                           env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "2 stacked, fp32" in done.stdout and "2 stacked, bf16" in done.stdout
+    # no stacked bf16 row: under vmap autocast leaves the convolutions in float32
+    assert "2 stacked, fp32" in done.stdout and "stacked, bf16" not in done.stdout
     assert "one model, bf16" in done.stdout and "DCDH" in done.stdout and out.exists()

@@ -105,6 +105,27 @@ def test_stack_groups_keep_order_and_size():
     groups = stack_groups([a[0], b[0], a[1], a[2], b[1], a[3], a[4]], 3)
     assert groups == [[a[0], a[1], a[2]], [b[0], b[1]], [a[3], a[4]]]
     assert stack_groups(a, 1) == [[c] for c in a]
+    c = [TrainConfig(dataset="d", seed=s, precision="bf16") for s in range(3)]
+    assert stack_groups(c, 3) == [[x] for x in c]  # bf16 never stacks
+
+
+def test_bf16_runs_do_not_train_stacked(easy_pickle):
+    """Why: under vmap, CPU autocast leaves a convolution in float32 (a plain call gives
+    bf16), so a stacked 'bf16' run would train in float32. StackedRuns refuses them."""
+    from torch.func import functional_call, stack_module_state, vmap
+
+    from dmh.methods import create_method
+    from dmh.run.fit_many import StackedRuns
+    conv = torch.nn.Conv2d(3, 4, 3)
+    p, b = stack_module_state([conv])
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        plain = conv(torch.randn(2, 3, 8, 8))
+        mapped = vmap(lambda p, b, x: functional_call(conv, (p, b), (x,)))(p, b, torch.randn(1, 2, 3, 8, 8))
+    assert (plain.dtype, mapped.dtype) == (torch.bfloat16, torch.float32)
+    cfg = replace(_cfgs(easy_pickle, "dmh")[0], precision="bf16")
+    pairs = [create_method(cfg, n_classes=3) for _ in range(2)]
+    with pytest.raises(ValueError, match="bf16 runs cannot train stacked"):
+        StackedRuns([m for m, _ in pairs], [c for _, c in pairs], cfg)
 
 
 def test_grid_pool_trains_stacked_records(easy_pickle, tmp_path):

@@ -40,9 +40,13 @@ def train_run(cfg: TrainConfig, store: Store, *, resume: bool = True, force: boo
 
 def stack_groups(configs: list[TrainConfig], size: int) -> list[list[TrainConfig]]:
     """The configs in order, those that may train stacked (differing only in seed, lr or loss
-    weights: `stack_key`) gathered up to `size` at a time; a group sits where its first was."""
+    weights: `stack_key`; never bf16) gathered up to `size` at a time; a group sits where its
+    first was."""
     groups, filling = [], {}
     for c in configs:
+        if c.precision == "bf16":  # vmap drops autocast (`fit_many.StackedRuns`): bf16 trains alone
+            groups.append([c])
+            continue
         g = filling.get(key := stack_key(c))
         if g is None or len(g) == size:
             groups.append(g := [])
