@@ -22,25 +22,24 @@ def git_commit() -> str:
         return "unknown"
 
 
-def cpu_name() -> str:
+def _cpuinfo(*keys: str) -> str | None:
+    """The value of the first /proc/cpuinfo line starting with one of `keys`; None where absent."""
     try:
         for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
+            if line.startswith(keys):
                 return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return platform.processor() or platform.machine()
+    return None
+
+
+def cpu_name() -> str:
+    return _cpuinfo("model name") or platform.processor() or platform.machine()
 
 
 def cpu_flags() -> set[str]:
     """The CPU's feature flags (`flags` on x86, `Features` on Arm); empty where unknown."""
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith(("flags", "Features")):
-                return set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    return set()
+    return set((_cpuinfo("flags", "Features") or "").split())
 
 
 # x86: AVX-512 BF16 or AMX; Arm: the BF16 extension. Without one, torch's CPU bfloat16

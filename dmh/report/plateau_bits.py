@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..experiments.configs import seeds_at
 from ..methods import METHODS, label
 from . import frames as F
 from . import plateau_results as PR
@@ -38,7 +39,7 @@ def comparison_bits_missing(profile) -> str:
     out = []
     for ds in (q.datasets if q else ()):
         name = f"comparison-{ds}"
-        absent = [c for c in split_stored(name, q)[1] if c.bits == q.longest or c.seed == q.seeds[0]]
+        absent = [c for c in split_stored(name, q)[1] if c.seed in seeds_at(q, c.bits)]
         if absent:
             out.append(f"{F.NAMES.get(ds, ds)}: {len(absent)} of the cells the CPU keeps not trained yet "
                        f"(`{grid_command(name, q)}`).")
