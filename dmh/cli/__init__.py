@@ -75,6 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--only", nargs="+", metavar="PREFIX",
                    help="train only the runs whose names start with one of these (e.g. "
                         "dcdh-pins-48b-s1): the same records, the grids' other runs left for later")
+    s.add_argument("--fp32", action="store_true",
+                   help="train the profile's bfloat16 runs not landed yet in float32 instead, as "
+                        "their fp32 twins (for a CPU without AVX-512 BF16 or AMX, where bf16 is "
+                        "~10x slower): each stands for its cell until the bf16 run lands")
     s.add_argument("--estimate", action="store_true",
                    help="print what each grid has left to train and its CPU hours; train nothing")
     s.add_argument("--times", type=float, default=1.0,

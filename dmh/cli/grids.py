@@ -17,7 +17,7 @@ def cmd_grid(a) -> None:
         return _estimate(a.grids, a.profile, a.workers, a.times)
     check_device(a.device)
     run_grids(a.grids, a.profile, workers=a.workers, device=a.device, stack=a.stack,
-              only=tuple(a.only or ()), log=_log("+".join(a.grids)))
+              only=tuple(a.only or ()), fp32=a.fp32, log=_log("+".join(a.grids)))
 
 
 def _estimate(names: list[str], profile: str, workers: int, times: float = 1.0) -> None:

@@ -9,6 +9,7 @@ from itertools import zip_longest
 
 from ..core.config import TrainConfig
 from ..methods import METHODS
+from .fp32_twins import landed_cell
 from .profiles import Profile
 from .tuning import as_fields, candidates, hyperparameters, method_defaults
 
@@ -34,11 +35,11 @@ def times_epochs(c: TrainConfig, f: float) -> TrainConfig:
 def at_budget(c: TrainConfig, p: Profile, times: float = 1) -> TrainConfig:
     """`c` as the profile's result runs train: its epochs times `p.budget` of the dataset it
     trains on (1 where absent) and `times`, in the profile's precision (fp32 for its
-    `fp32_methods`) and that dataset's face crop (`p.face_crop`; the config's own where the
-    profile has none)."""
+    `fp32_methods`; a bf16 run's fp32 twin where only the twin landed: `fp32_twins`) and that
+    dataset's face crop (`p.face_crop`; the config's own where the profile has none)."""
     precision = "fp32" if c.method in p.fp32_methods else p.precision
-    return replace(times_epochs(c, p.budget.get(c.dataset, 1) * times), precision=precision,
-                   face_crop=p.face_crop.get(c.dataset, c.face_crop))
+    return landed_cell(replace(times_epochs(c, p.budget.get(c.dataset, 1) * times), precision=precision,
+                               face_crop=p.face_crop.get(c.dataset, c.face_crop)), p.store)
 
 
 def headline_first(p: Profile) -> list[int]:
