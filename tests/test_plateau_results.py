@@ -165,3 +165,30 @@ def test_comparison_at_every_code_length_by_hand(tmp_path, monkeypatch):
         "LFW: 18 of the cells the CPU keeps not trained yet (`dmh grid comparison-lfw --profile quick-plateau`).")
     monkeypatch.undo()
     assert PB.comparison_bits_at_plateau("quick").empty and PB.comparison_bits_missing("quick") == ""
+
+
+def test_an_fp32_twin_stands_in_marked(tmp_path, monkeypatch):
+    """A bf16 cell trained as its fp32 twin (`dmh grid --fp32`) fills its cell, marked †, and
+    the chapter's line names it; the bf16 run, once landed, replaces it unmarked."""
+    from dmh.experiments.fp32_twins import fp32_twin
+    from dmh.report import plateau_bits as PB
+    from dmh.report import stand_ins as SI
+    at = _plateau(tmp_path, monkeypatch)
+    cell = next(c for c in C.comparison_configs("lfw", at) if (c.method, c.bits) == ("dsh", 12))
+    dmh = next(c for c in C.comparison_configs("lfw", at) if (c.method, c.bits) == ("dmh", 48))
+    assert cell.precision == dmh.precision == "bf16"
+    at.store.save_run(run_record(dmh, metrics=_metrics(0.6, 0.6, 0.0)))
+    assert SI.stand_in_line("paper", "comparison") == ""
+    at.store.save_run(run_record(fp32_twin(cell), metrics=_metrics(0.25, 0.25, 0.0)))
+    t = PB.comparison_bits_at_plateau("paper")
+    assert t.loc["DSH", ("LFW", 12)] == "0.2500 (1) †" and t.loc["DMH", ("LFW", 48)] == "0.6000 (1)"
+    line = SI.stand_in_line("paper", "comparison")
+    assert line.startswith("† Trained in float32 where the plateau profile trains in bfloat16 autocast "
+                           "(1 run: LFW DSH 12 bits seed 0)")
+    assert SI.stand_in_line("paper", "main") == ""
+    at.store.save_run(run_record(cell, metrics=_metrics(0.3, 0.3, 0.0)))
+    assert PB.comparison_bits_at_plateau("paper").loc["DSH", ("LFW", 12)] == "0.3000 (1)"
+    assert SI.stand_in_line("paper", "comparison") == ""
+    at.store.save_run(run_record(fp32_twin(replace(cell, bits=48)), metrics=_metrics(0.5, 0.5, 0.0)))
+    assert "LFW DSH 48 bits seed 0" in SI.stand_in_line("paper", "comparison", bits=48)
+    assert SI.stand_in_line("paper", "comparison", bits=12) == ""
