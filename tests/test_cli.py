@@ -243,6 +243,24 @@ def test_grid_estimate_trains_nothing(monkeypatch, capsys):
     assert "unknown grid 'nope-lfw'" in capsys.readouterr().err
 
 
+def test_grid_estimate_fp32_prices_the_twins(monkeypatch, capsys):
+    """On a CPU without native bf16 the estimate says its rates do not hold for bf16 runs and
+    names --fp32; with --fp32 the same runs are priced in float32 (slower than bf16 in the
+    committed records) and the warning is gone."""
+    import dmh.core.provenance as provenance
+    import dmh.experiments.runner
+
+    monkeypatch.setattr(dmh.experiments.runner, "run_grids", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr(provenance, "cpu_flags", lambda: {"avx2"})
+    hours = {}
+    for extra in ((), ("--fp32",)):
+        assert main(["grid", "main-lfw", "--profile", "plateau", "--estimate", "--times", "2", *extra]) == 0
+        out = capsys.readouterr().out
+        hours[extra] = float(out.splitlines()[0].split(" CPU hours")[0].rsplit(" ", 1)[1])
+        assert ("--fp32 prices (and trains) them in float32" in out) is not bool(extra)
+    assert hours[("--fp32",)] > hours[()] > 0
+
+
 def test_grid_only_trains_the_runs_so_named(monkeypatch, capsys):
     """`dmh grid ... --only PREFIX` hands the runner's pool only the runs so named (the same
     configs as the whole grid's); a prefix that names no run is one line, exit 2."""
