@@ -1,5 +1,6 @@
 """A bf16 cell trained in float32 (`dmh grid --fp32`, for a CPU without native bfloat16): its
-fp32 twin stands for the cell until the bf16 run lands, and only there."""
+fp32 twin is the cell once landed (the grids train no bf16 run after it); a bf16 run landed
+anyway takes its place."""
 from dataclasses import replace
 
 import pytest

@@ -169,7 +169,7 @@ def test_comparison_at_every_code_length_by_hand(tmp_path, monkeypatch):
 
 def test_an_fp32_twin_stands_in_marked(tmp_path, monkeypatch):
     """A bf16 cell trained as its fp32 twin (`dmh grid --fp32`) fills its cell, marked †, and
-    the chapter's line names it; the bf16 run, once landed, replaces it unmarked."""
+    the chapter's line names it; a bf16 run landed anyway replaces it unmarked."""
     from dmh.experiments.fp32_twins import fp32_twin
     from dmh.report import plateau_bits as PB
     from dmh.report import stand_ins as SI

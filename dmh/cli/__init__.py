@@ -78,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--fp32", action="store_true",
                    help="train the profile's bfloat16 runs not landed yet in float32 instead, as "
                         "their fp32 twins (for a CPU without AVX-512 BF16 or AMX, where bf16 is "
-                        "~10x slower): each stands for its cell until the bf16 run lands")
+                        "~10x slower): once landed, each is its cell's run, marked in the chapters")
     s.add_argument("--estimate", action="store_true",
                    help="print what each grid has left to train and its CPU hours; train nothing")
     s.add_argument("--times", type=float, default=1.0,

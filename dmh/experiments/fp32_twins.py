@@ -5,8 +5,9 @@ images/s on a CPU with AVX-512 BF16, at +0.3 seed std of DMH's validation mAP (g
 `precision-<ds>`; `bf16check-<ds>` for the baselines). A CPU without native bfloat16
 (`provenance.slow_bf16`) runs it about 10x slower than float32, so there `dmh grid --fp32`
 trains such a run's fp32 twin instead: the same config but for its precision, under a name
-of its own. The twin stands for the cell wherever the bf16 run has not landed (`landed_cell`),
-and the chapters say which cells it stands in (`report.plateau_bits.stand_in_line`).
+of its own. Once landed, the twin is the cell (`landed_cell`): the grids count it as trained
+and read it, and no grid trains the bf16 run after it (one trained anyway, by `dmh train`,
+takes its place). The chapters say which cells twins stand in (`report.stand_ins`).
 """
 from __future__ import annotations
 

@@ -29,5 +29,5 @@ def stand_in_line(profile, kind: str, bits: int | None = None) -> str:
     return (f"{MARK.strip()} Trained in float32 where the plateau profile trains in bfloat16 autocast "
             f"({len(recs)} run{'s' * (len(recs) != 1)}: {cells}): the fp32 twin of the cell's run "
             f"(`dmh grid --fp32`), trained on a CPU without native bfloat16, where bf16 crawls; it "
-            f"stands for the cell until the bf16 run lands. The chapter Training budget and recipe "
+            f"is the cell's run (a bf16 run, if one lands, takes its place). The chapter Training budget and recipe "
             f"measures what bf16 changes against fp32.")
