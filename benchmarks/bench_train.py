@@ -32,11 +32,13 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def one_model(cfg, n_classes, images, labels, norm, steps, batch, device, warmup=3):
-    """(params, train img/s, encode img/s, share of a step outside the model) of one model."""
+def one_model(cfg, n_classes, images, labels, norm, steps, batch, device, warmup=3, channels_last=False):
+    """(params, train img/s, encode img/s, share of a step outside the model) of one model;
+    `channels_last`: in that memory format, as `fit` trains under `dmh grid --channels-last`."""
+    layout = {"memory_format": torch.channels_last} if channels_last else {}
     torch.manual_seed(0)
     model, crit = create_method(cfg, n_classes)
-    model.to(device)
+    model.to(device, **layout)
     crit.to(device)
     opt = make_optimizer(cfg, list(model.parameters()) + list(crit.parameters()))
     gen = torch.Generator().manual_seed(0)
@@ -45,6 +47,7 @@ def one_model(cfg, n_classes, images, labels, norm, steps, batch, device, warmup
         t0 = time.perf_counter()
         idx = torch.randint(0, len(images), (batch,), generator=gen)
         xb, yb = prepare_batch(images, labels, idx, norm, gen, device)
+        xb = xb.contiguous(**layout)
         _sync(device)
         t1 = time.perf_counter()
         sgd_step(model, crit, opt, xb, yb, cfg.precision)
@@ -53,7 +56,7 @@ def one_model(cfg, n_classes, images, labels, norm, steps, batch, device, warmup
             t_data, t_model = t_data + t1 - t0, t_model + time.perf_counter() - t1
     model.eval()
     with torch.no_grad():
-        x = norm(images[:1024]).to(device)
+        x = norm(images[:1024]).to(device).contiguous(**layout)
         model.forward_head(model.forward_features(x))
         _sync(device)
         t0 = time.perf_counter()
@@ -131,6 +134,13 @@ def main() -> None:
             rows.append({"model": "DMH dense + conv-GAP (default)", "method": "dmh",
                          "strategy": f"one model, {precision}", "parameters": n,
                          "train_img_per_s": round(tr, 1), "share_outside_model": round(share, 4)})
+        # the same model in channels_last memory format (`dmh grid --channels-last`)
+        n, tr, enc, share = one_model(cfg, a.classes, images, labels, norm, a.steps, a.batch, a.device,
+                                      channels_last=True)
+        rows.append({"model": "DMH dense + conv-GAP (default)", "method": "dmh",
+                     "strategy": f"one model, {precision}, channels_last", "parameters": n,
+                     "train_img_per_s": round(tr, 1), "encode_img_per_s": round(enc, 1),
+                     "share_outside_model": round(share, 4)})
         for runs in a.stack if precision == "fp32" else ():  # vmap drops autocast: no bf16 stack
             ips = stacked(cfg, a.classes, runs, images, labels, norm, a.steps, a.batch, a.device)
             rows.append({"model": "DMH dense + conv-GAP (default)", "method": "dmh",
@@ -138,11 +148,11 @@ def main() -> None:
     head = (f"torch {torch.__version__}, {a.device}, {a.threads} threads, batch {a.batch} a run, "
             f"32x32, {a.classes} classes, {a.bits} bits, {a.steps} timed steps")
     print(head)
-    print(f"{'model':32s} {'strategy':18s} {'params':>8s} {'train img/s':>12s} {'encode img/s':>13s} "
+    print(f"{'model':32s} {'strategy':30s} {'params':>8s} {'train img/s':>12s} {'encode img/s':>13s} "
           f"{'outside model':>14s}")
     for r in rows:
         enc, out = r.get("encode_img_per_s"), r.get("share_outside_model")
-        print(f"{r['model']:32s} {r['strategy']:18s} {r.get('parameters', '-'):>8} "
+        print(f"{r['model']:32s} {r['strategy']:30s} {r.get('parameters', '-'):>8} "
               f"{r['train_img_per_s']:12.0f} {'-' if enc is None else f'{enc:.0f}':>13s} "
               f"{'-' if out is None else f'{100 * out:.1f}%':>14s}")
     for r in rows:

@@ -17,3 +17,4 @@ def test_bench_train_runs_every_method_and_a_stacked_row(tmp_path):
     # no stacked bf16 row: under vmap autocast leaves the convolutions in float32
     assert "2 stacked, fp32" in done.stdout and "stacked, bf16" not in done.stdout
     assert "one model, bf16" in done.stdout and "DCDH" in done.stdout and out.exists()
+    assert "one model, fp32, channels_last" in done.stdout and "one model, bf16, channels_last" in done.stdout

@@ -261,6 +261,22 @@ def test_grid_estimate_fp32_prices_the_twins(monkeypatch, capsys):
     assert hours[("--fp32",)] > hours[()] > 0
 
 
+def test_grid_channels_last_sets_the_layout_for_the_workers(monkeypatch, capsys):
+    """`dmh grid --channels-last` hands the layout to every run through DMH_CHANNELS_LAST (the
+    workers inherit it); with --stack it is one line, exit 2 (stacked runs keep the default)."""
+    import os
+
+    import dmh.experiments.runner
+
+    seen = []
+    monkeypatch.setenv("DMH_CHANNELS_LAST", "0")  # restored after the test
+    monkeypatch.setattr(dmh.experiments.runner, "run_grids",
+                        lambda *a, **k: seen.append(os.environ["DMH_CHANNELS_LAST"]))
+    assert main(["grid", "main-lfw", "--channels-last", "--stack", "2"]) == 2
+    assert "--channels-last trains one run at a time: leave out --stack" in capsys.readouterr().err
+    assert seen == [] and main(["grid", "main-lfw", "--channels-last"]) == 0 and seen == ["1"]
+
+
 def test_grid_only_trains_the_runs_so_named(monkeypatch, capsys):
     """`dmh grid ... --only PREFIX` hands the runner's pool only the runs so named (the same
     configs as the whole grid's); a prefix that names no run is one line, exit 2."""

@@ -157,3 +157,34 @@ def test_unfinished_runs_are_handed_on_furthest_first(easy_pickle, tmp_path, mon
     got = unfinished_runs(tmp_path / "runs", store)
     assert [(p.name, f) for p, f in got] == [(unscored.name(), 1.0), (half.name(), 0.5),
                                              (third.name(), 1 / 3)]
+
+
+def test_channels_last_is_the_same_run_in_another_layout(easy_pickle, tmp_path, monkeypatch):
+    """DMH_CHANNELS_LAST=1 (`dmh grid --channels-last`): the same losses up to float rounding,
+    the record says so, and a checkpoint resumes only in the layout it began in."""
+    from dmh.core.paths import channels_last
+    cfg = _cfg(easy_pickle, epochs=1)
+    monkeypatch.setenv("DMH_RUNS", str(tmp_path / "a"))
+    plain = _train(cfg, tmp_path)
+    monkeypatch.setenv("DMH_RUNS", str(tmp_path / "b"))
+    monkeypatch.setenv("DMH_CHANNELS_LAST", "1")
+    assert _train(_cfg(easy_pickle, epochs=2), tmp_path, stop_after_epochs=1) is None
+    cl = torch.load(checkpoint_path(_cfg(easy_pickle, epochs=2)), weights_only=False)
+    assert cl["channels_last"] is True
+    convs = [w for w in cl["model"].values() if w.dim() == 4 and w.shape[1] > 1 and w.shape[2] > 1]
+    assert convs and all(w.is_contiguous(memory_format=torch.channels_last) and not w.is_contiguous()
+                         for w in convs)  # the weights trained in that layout
+    assert "memory_format" not in plain.hardware
+    monkeypatch.setenv("DMH_RUNS", str(tmp_path / "c"))
+    other = _train(cfg, tmp_path)
+    assert other.hardware["memory_format"] == "channels_last"
+    a, b = plain.history[0]["total"], other.history[0]["total"]
+    assert abs(a - b) <= 1e-4 * abs(a), (a, b)  # the same arithmetic in another order
+    # resuming b's half-trained run without the flag, or with a bad value: one line each
+    monkeypatch.setenv("DMH_RUNS", str(tmp_path / "b"))
+    monkeypatch.setenv("DMH_CHANNELS_LAST", "0")
+    with pytest.raises(ValueError, match="was trained with channels_last: resume with it"):
+        _train(_cfg(easy_pickle, epochs=2), tmp_path)
+    monkeypatch.setenv("DMH_CHANNELS_LAST", "yes")
+    with pytest.raises(ValueError, match="DMH_CHANNELS_LAST='yes': set it to 1"):
+        channels_last()

@@ -79,6 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="train the profile's bfloat16 runs not landed yet in float32 instead, as "
                         "their fp32 twins (for a CPU without AVX-512 BF16 or AMX, where bf16 is "
                         "~10x slower): once landed, each is its cell's run, marked in the chapters")
+    s.add_argument("--channels-last", action="store_true",
+                   help="train in torch's channels_last memory format: faster convolutions on the "
+                        "CPU; float sums in another order, so not bit-identical to a run without "
+                        "it (records say so; a checkpoint resumes only in the layout it began in)")
     s.add_argument("--estimate", action="store_true",
                    help="print what each grid has left to train and its CPU hours; train nothing")
     s.add_argument("--times", type=float, default=1.0,

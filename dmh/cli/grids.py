@@ -16,6 +16,12 @@ def cmd_grid(a) -> None:
     if a.estimate:
         return _estimate(a.grids, a.profile, a.workers, a.times, a.fp32)
     check_device(a.device)
+    if a.channels_last:
+        if a.stack > 1:  # fit_many's stacked model keeps torch's default layout
+            raise ValueError("--channels-last trains one run at a time: leave out --stack")
+        from ..core.paths import use_channels_last
+
+        use_channels_last()  # read by each worker's fit, recorded by provenance
     run_grids(a.grids, a.profile, workers=a.workers, device=a.device, stack=a.stack,
               only=tuple(a.only or ()), fp32=a.fp32, log=_log("+".join(a.grids)))
 

@@ -7,6 +7,7 @@
 | `DMH_RUNS` | the user's runs: checkpoints, records of user commands and of non-paper profiles | `<repo>/runs` |
 | `DMH_PACKS` | folder of dataset packs (`dmh pack`) to load instead of the images | unset |
 | `DMH_GIT_COMMIT` | the commit to record where the copy has no `.git` (a device) | unset |
+| `DMH_CHANNELS_LAST` | `1`: train in torch's channels_last memory format (`dmh grid --channels-last`) | unset |
 
 Paths are built from this file's location, never from the working folder, so the CLI,
 the tests and papermill-run notebooks agree wherever they are started.
@@ -42,6 +43,21 @@ def runs_root() -> Path:
     """The user's folder (env `DMH_RUNS`, default `<repo>/runs`, never committed)."""
     env = os.environ.get("DMH_RUNS")
     return Path(env).expanduser() if env else REPO_ROOT / "runs"
+
+
+def channels_last() -> bool:
+    """Whether training lays tensors out channels_last (env `DMH_CHANNELS_LAST` = `1`; unset or
+    `0`: torch's default): faster convolutions on the CPU, the same model and data with float
+    sums in another order, so not bit-identical to a run without it (records say which)."""
+    value = os.environ.get("DMH_CHANNELS_LAST", "")
+    if value not in ("", "0", "1"):
+        raise ValueError(f"DMH_CHANNELS_LAST={value!r}: set it to 1 (channels_last) or 0, or unset it")
+    return value == "1"
+
+
+def use_channels_last() -> None:
+    """Train in channels_last from now on, in this process and the workers it starts."""
+    os.environ["DMH_CHANNELS_LAST"] = "1"
 
 
 def packs_root() -> Path | None:

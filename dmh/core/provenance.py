@@ -5,7 +5,7 @@ import platform
 import subprocess
 import sys
 
-from .paths import REPO_ROOT, git_commit_override
+from .paths import REPO_ROOT, channels_last, git_commit_override
 
 
 def git_commit() -> str:
@@ -63,6 +63,8 @@ def provenance(threads: int | None = None, device: str = "cpu") -> dict:
           "torch_threads": threads if threads is not None else torch.get_num_threads()}
     if device.startswith("cuda") and torch.cuda.is_available():
         hw["gpu"] = torch.cuda.get_device_name(0)
+    if channels_last():
+        hw["memory_format"] = "channels_last"
     return {"git_commit": git_commit(), "python": sys.version.split()[0],
             "versions": {"torch": torch.__version__, "numpy": numpy.__version__},
             "hardware": hw}

@@ -11,6 +11,7 @@ from tqdm import tqdm
 
 from ..augment import flip_and_shift
 from ..core.config import TrainConfig
+from ..core.paths import channels_last
 from ..data import load_protocol
 from ..data.faceset import FaceSet
 from ..methods import create_method
@@ -152,7 +153,8 @@ def fit(cfg: TrainConfig, train_fs: FaceSet, *, resume: bool = True, progress: b
     norm = Normalizer.fit(train_fs.images)
     torch.manual_seed(cfg.seed)
     model, criterion = create_method(cfg, n_classes=len(classes))
-    model.to(device)
+    layout = {"memory_format": torch.channels_last} if channels_last() else {}  # else: untouched
+    model.to(device, **layout)
     criterion.to(device)
     params = list(model.parameters()) + list(criterion.parameters())
     opt = make_optimizer(cfg, params)
@@ -168,6 +170,10 @@ def fit(cfg: TrainConfig, train_fs: FaceSet, *, resume: bool = True, progress: b
     if state is not None and state["config"]["threads"] != cfg.threads and other_threads == "restart":
         state = None
     if state is not None:
+        if state.get("channels_last", False) != bool(layout):  # a record names one layout
+            was = "with" if state.get("channels_last", False) else "without"
+            raise ValueError(f"{ckpt} was trained {was} channels_last: resume {was} it (dmh grid "
+                             f"--channels-last; env DMH_CHANNELS_LAST), or start over with --no-resume")
         if state["config"]["threads"] != cfg.threads:
             # a run continued with another thread count is not the run its record would name
             raise ValueError(f"{ckpt} was trained with {state['config']['threads']} threads: resume "
@@ -191,6 +197,7 @@ def fit(cfg: TrainConfig, train_fs: FaceSet, *, resume: bool = True, progress: b
         for it in bar:
             idx = batches[it]
             xb, yb = prepare_batch(images, labels, idx, norm, gen if cfg.augment else None, device)
+            xb = xb.contiguous(**layout)
             step = epoch * steps_per_epoch + it
             for g in opt.param_groups:
                 g["lr"] = cosine_lr(cfg.lr, step, total_steps, warmup_steps)
@@ -208,7 +215,8 @@ def fit(cfg: TrainConfig, train_fs: FaceSet, *, resume: bool = True, progress: b
         save_checkpoint(ckpt, {"model": model.state_dict(), "criterion": criterion.state_dict(),
                                "optimizer": opt.state_dict(), "epoch": epoch + 1,
                                "history": history, "train_s": train_s, "config": cfg.to_dict(),
-                               "normalizer": norm.state(), "classes": classes.tolist()})
+                               "normalizer": norm.state(), "classes": classes.tolist(),
+                               **({"channels_last": True} if layout else {})})
         if log is not None:
             log(epoch_line(history[-1], cfg.epochs, n, train_s))
     return Fitted(model, norm, classes, history, train_s, n)
