@@ -75,7 +75,7 @@ def _choose_all(ds: str, p: Profile, workers: int, device: str, stack: int, log)
         log(f"chose for {method} on {ds}: {out['chosen']}")
 
 
-def _rechoose(ds: str, p: Profile, workers: int, device: str, stack: int, log, fp32: bool) -> None:
+def _rechoose(ds: str, p: Profile, workers: int, device: str, stack: int, log, fp32: bool = False) -> None:
     """Train what `budget_choice`'s rule needs until it needs nothing more (its first round
     decides which methods it re-chooses), then write those choices."""
     while todo := [c for c in rechoose_configs(ds, p) if not p.store.has_run(c)]:
