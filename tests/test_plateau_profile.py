@@ -12,7 +12,7 @@ from dmh.experiments.tuning import candidates
 def _profiles_precision(c, p) -> bool:
     """`c` trains in `p`'s precision for its method, or is the fp32 twin standing in for a bf16
     run not landed (`fp32_twins`)."""
-    want = "fp32" if c.method in p.fp32_methods else p.precision
+    want = p.precision_of(c.method)
     return c.precision == want or (p.store.has_run(c) and not p.store.has_run(replace(c, precision=want)))
 
 

@@ -37,9 +37,9 @@ def at_budget(c: TrainConfig, p: Profile, times: float = 1) -> TrainConfig:
     trains on (1 where absent) and `times`, in the profile's precision (fp32 for its
     `fp32_methods`; a bf16 run's fp32 twin where only the twin landed: `fp32_twins`) and that
     dataset's face crop (`p.face_crop`; the config's own where the profile has none)."""
-    precision = "fp32" if c.method in p.fp32_methods else p.precision
-    return landed_cell(replace(times_epochs(c, p.budget.get(c.dataset, 1) * times), precision=precision,
-                               face_crop=p.face_crop.get(c.dataset, c.face_crop)), p.store)
+    c = replace(times_epochs(c, p.budget.get(c.dataset, 1) * times), precision=p.precision_of(c.method),
+                face_crop=p.face_crop.get(c.dataset, c.face_crop))
+    return landed_cell(c, p.store)
 
 
 def headline_first(p: Profile) -> list[int]:

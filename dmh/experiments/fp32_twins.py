@@ -38,4 +38,4 @@ def in_fp32(configs: list[TrainConfig], store: Store) -> list[TrainConfig]:
 
 def is_stand_in(c: TrainConfig, profile) -> bool:
     """A run in fp32 where `profile` trains the method in bf16: an fp32 twin standing in."""
-    return profile.precision == "bf16" and c.precision == "fp32" and c.method not in profile.fp32_methods
+    return c.precision == "fp32" and profile.precision_of(c.method) == "bf16"

@@ -72,6 +72,10 @@ class Profile:
             return replace(paper_store(), chosen_dir=COMMITTED_CHOICES[self.name])
         return profile_store(self.name)
 
+    def precision_of(self, method: str) -> str:
+        """The precision the profile's result runs of `method` train in."""
+        return "fp32" if method in self.fp32_methods else self.precision
+
     @property
     def longest(self) -> int:
         return max(self.bits)
