@@ -14,7 +14,6 @@ from __future__ import annotations
 import ctypes
 import functools
 import hashlib
-import platform
 import shutil
 import subprocess
 import tempfile
@@ -23,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.paths import cache_root
+from ..core.provenance import cpu_flags, cpu_name
 
 SOURCE = Path(__file__).with_name("hamming_kernels.c")
 FLAGS = ("-O3", "-march=native", "-shared", "-fPIC", "-std=c99")
@@ -34,11 +34,8 @@ class NativeUnavailable(ImportError):
 
 
 def _cpu_signature() -> str:
-    try:
-        info = Path("/proc/cpuinfo").read_text().splitlines()
-        return "\n".join(sorted({x for x in info if x.startswith(("model name", "flags"))}))
-    except OSError:
-        return platform.processor() + platform.machine()
+    # -march=native builds for this CPU: its name and feature flags key the cached build
+    return cpu_name() + "\n" + " ".join(sorted(cpu_flags()))
 
 
 def _compiler() -> str:
