@@ -192,3 +192,29 @@ def test_an_fp32_twin_stands_in_marked(tmp_path, monkeypatch):
     at.store.save_run(run_record(fp32_twin(replace(cell, bits=48)), metrics=_metrics(0.5, 0.5, 0.0)))
     assert "LFW DSH 48 bits seed 0" in SI.stand_in_line("paper", "comparison", bits=48)
     assert SI.stand_in_line("paper", "comparison", bits=12) == ""
+
+
+def test_longer_codes_that_underfit_said_by_hand(tmp_path, monkeypatch):
+    """A line where test mAP@all and the training images' mAP both fall at every longer code
+    (first seed, records that measure it); none where either rises or a length lacks it."""
+    from dmh.report import plateau_bits as PB
+    at = _plateau(tmp_path, monkeypatch, bits=(12, 24, 48), seeds=(0, 1))
+    pick = {(c.method, c.bits, c.seed): c for c in C.comparison_configs("lfw", at)}
+    assert PB.longer_codes_underfit("paper") == ""
+    for (m, b), (test, train) in {("csq", 12): (0.6, 0.99), ("csq", 24): (0.5, 0.9),
+                                  ("csq", 48): (0.4, 0.8), ("dsh", 12): (0.4, 0.7),
+                                  ("dsh", 24): (0.3, 0.8), ("dcdh", 12): (0.5, 0.9),
+                                  ("dcdh", 24): (0.4, 0.8)}.items():
+        at.store.save_run(run_record(pick[(m, b, 0)], metrics=_metrics(test, test, 0.0) | {"map_all_train": train}))
+    at.store.save_run(run_record(pick[("dcdh", 48, 0)], metrics=_metrics(0.45, 0.45, 0.0)))  # no measure
+    at.store.save_run(run_record(pick[("dsh", 48, 1)], metrics=_metrics(0.1, 0.1, 0.0) | {"map_all_train": 0.1}))
+    said = PB.longer_codes_underfit("paper").replace("\n", " ").split("LFW ")[1:]
+    assert [s.strip() for s in said] == [
+        "CSQ: test mAP@all falls from 0.6000 (12 bits) to 0.4000 (48 bits) while its training "
+        "images' mAP falls from 0.9900 to 0.8000: at this budget its longer codes fit their own "
+        "training images less (they underfit, not overfit).",
+        "DCDH: test mAP@all falls from 0.5000 (12 bits) to 0.4000 (24 bits) while its training "
+        "images' mAP falls from 0.9000 to 0.8000: at this budget its longer codes fit their own "
+        "training images less (they underfit, not overfit)."]
+    monkeypatch.undo()
+    assert PB.longer_codes_underfit("quick") == ""

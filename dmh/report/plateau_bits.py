@@ -4,6 +4,8 @@ first seed at the shorter ones (`report.cost`); a blank is a cell not trained ye
 records only."""
 from __future__ import annotations
 
+import textwrap
+
 import pandas as pd
 
 from ..experiments.configs import seeds_at
@@ -49,3 +51,29 @@ def comparison_bits_missing(profile) -> str:
             out.append(f"{F.NAMES.get(ds, ds)}: {len(absent)} of the cells the CPU keeps not trained yet "
                        f"(`{grid_command(name, q)}`).")
     return "\n".join(out)
+
+
+def longer_codes_underfit(profile) -> str:
+    """Per dataset and method, first seed: where test mAP@all falls at every step from the
+    shortest code to the longest whose record measures the training images' mAP
+    (`map_all_train`), 2 lengths or more, and that falls at every step too. Then the longer
+    codes fit their own training images less at this budget: they underfit, not overfit,
+    and sit further from their plateau than the shorter ones."""
+    q = PR.plateau_of(profile)
+    out = []
+    for ds in (q.datasets if q else ()):
+        cells: dict[str, list] = {}
+        for r in PR.landed(f"comparison-{ds}", q):
+            if r.config.seed == q.seeds[0] and "map_all_train" in r.metrics:
+                cells.setdefault(r.config.method, []).append(
+                    (r.config.bits, r.metrics["map_all"], r.metrics["map_all_train"]))
+        for m in METHODS:
+            runs = sorted(cells.get(m, []))
+            _, test, train = zip(*runs) if len(runs) > 1 else ((), (), ())
+            if test and all(a > b for v in (test, train) for a, b in zip(v, v[1:])):
+                (b0, t0, f0), (b1, t1, f1) = runs[0], runs[-1]
+                out.append(f"{F.NAMES.get(ds, ds)} {label(m)}: test mAP@all falls from {t0:.4f} "
+                           f"({b0} bits) to {t1:.4f} ({b1} bits) while its training images' mAP "
+                           f"falls from {f0:.4f} to {f1:.4f}: at this budget its longer codes fit "
+                           "their own training images less (they underfit, not overfit).")
+    return "\n".join(textwrap.fill(s, 90) for s in out)
