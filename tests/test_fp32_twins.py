@@ -7,7 +7,7 @@ import pytest
 
 from dmh.core.config import TrainConfig
 from dmh.experiments import configs as C
-from dmh.experiments.fp32_twins import fp32_twin, in_fp32, is_stand_in, landed_cell
+from dmh.experiments.fp32_twins import fp32_twin, in_fp32, is_stand_in, landed_cell, like_for_like
 from dmh.experiments.profiles import get_profile
 from dmh.experiments.runner import run_grids
 from dmh.run.store import Store
@@ -42,6 +42,25 @@ def test_in_fp32_converts_only_bf16_runs_not_stored(tmp_path):
     csq = TrainConfig(dataset="lfw", method="csq")
     _stored(store, done)
     assert in_fp32([done, todo, csq], store) == [done, fp32_twin(todo), csq]
+
+
+def test_a_doubling_compares_like_with_like(tmp_path):
+    """The budget run and its doubling in one precision: as landed where they share one,
+    else both fp32 twins; under --fp32 a stored bf16 run whose doubling becomes a twin gets
+    its own twin beside it, and no other run does."""
+    store = Store(tmp_path)
+    a = TrainConfig(dataset="lfw", method="dsh", epochs=640, precision="bf16")
+    b, other = replace(a, epochs=1280), replace(a, epochs=1280, lr=0.01)
+    assert like_for_like(a, b, store) == (a, b)  # nothing landed: the profile's precision
+    _stored(store, a)
+    assert like_for_like(a, b, store) == (a, b)
+    assert in_fp32([a, b], store) == [a, fp32_twin(a), fp32_twin(b)]
+    assert in_fp32([a, other], store) == [a, fp32_twin(other)]  # not a's doubling
+    _stored(store, fp32_twin(b))
+    assert like_for_like(a, b, store) == (fp32_twin(a), fp32_twin(b))  # never one of each
+    _stored(store, b)
+    assert like_for_like(a, b, store) == (a, b)  # both in bf16 now
+    assert in_fp32([a, b], store) == [a, b]
 
 
 def test_stand_in_is_fp32_where_the_profile_trains_bf16():

@@ -101,6 +101,13 @@ def test_plateau_evidence_and_quantization_by_hand(tmp_path, monkeypatch):
     assert t.loc["DMH", "budget epochs"] == 8 and t.loc["DMH", "at twice it"] == 0.52
     assert t.loc["DMH", "gain"] == pytest.approx(0.04) and t.loc["DMH", "at its plateau"] == "yes"
     assert t.loc["DDH", "at the budget"] == 0.30 and t.loc["DDH", "at its plateau"] == ""
+    assert t.loc["DMH", "precision"] == "bfloat16"
+    twin = replace(dmh[1], precision="fp32")  # the doubling trained as an fp32 twin (--fp32)
+    at.store.save_run(run_record(replace(ddh[1], precision="fp32"), metrics=_metrics(0.33, 0.33, 0.0)))
+    t = PR.plateau_evidence("quick").set_index("method")  # bf16 0.30 against fp32 0.33: never shown
+    assert t.loc["DDH", "precision"] == "float32" and t.loc["DDH", "at the budget"] != t.loc["DDH", "at the budget"]
+    assert t.loc["DDH", "at twice it"] == 0.33 and t.loc["DDH", "at its plateau"] == ""
+    assert t.loc["DMH", "at twice it"] == 0.52 and twin not in C.plateau_configs("lfw", at)
     q = C.quantization_configs("lfw", at)
     at.store.save_run(run_record(q[1], metrics=_metrics(0.4, 0.43, 0.0)))
     (row,) = PR.quantization_table("quick").to_dict("records")

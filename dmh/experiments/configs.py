@@ -9,7 +9,7 @@ from itertools import zip_longest
 
 from ..core.config import TrainConfig
 from ..methods import METHODS
-from .fp32_twins import landed_cell
+from .fp32_twins import landed_cell, like_for_like
 from .profiles import Profile
 from .tuning import as_fields, candidates, hyperparameters, method_defaults
 
@@ -32,14 +32,14 @@ def times_epochs(c: TrainConfig, f: float) -> TrainConfig:
     return c if f == 1 else replace(c, epochs=max(1, int(c.epochs * f)))
 
 
-def at_budget(c: TrainConfig, p: Profile, times: float = 1) -> TrainConfig:
+def at_budget(c: TrainConfig, p: Profile, times: float = 1, landed: bool = True) -> TrainConfig:
     """`c` as the profile's result runs train: its epochs times `p.budget` of the dataset it
     trains on (1 where absent) and `times`, in the profile's precision (fp32 for its
-    `fp32_methods`; a bf16 run's fp32 twin where only the twin landed: `fp32_twins`) and that
-    dataset's face crop (`p.face_crop`; the config's own where the profile has none)."""
+    `fp32_methods`; with `landed`, a bf16 run's fp32 twin where only the twin landed:
+    `fp32_twins`) and that dataset's face crop (`p.face_crop`; the config's own where none)."""
     c = replace(times_epochs(c, p.budget.get(c.dataset, 1) * times), precision=p.precision_of(c.method),
                 face_crop=p.face_crop.get(c.dataset, c.face_crop))
-    return landed_cell(c, p.store)
+    return landed_cell(c, p.store) if landed else c
 
 
 def headline_first(p: Profile) -> list[int]:
@@ -120,10 +120,15 @@ def ladder_configs(dataset: str, p: Profile) -> list[TrainConfig]:
     return [times_epochs(c, f) for f in p.budget_factors for c in study_nets(dataset, p)]
 
 
+def plateau_pairs(dataset: str, p: Profile) -> list[tuple[TrainConfig, TrainConfig]]:
+    """`study_nets` on validation at the result budget (`at_budget`) and twice it, both in one
+    precision (`like_for_like`): the doubling that says whether each is at its plateau."""
+    return [like_for_like(at_budget(c, p, 1, landed=False), at_budget(c, p, 2, landed=False), p.store)
+            for c in study_nets(dataset, p, budget=True)]
+
+
 def plateau_configs(dataset: str, p: Profile) -> list[TrainConfig]:
-    """`study_nets` as the result runs train (`at_budget`) and at twice that budget, on
-    validation: each one's evidence that it is at its plateau (the doubling adds under 5%)."""
-    return [at_budget(c, p, g) for g in (1, 2) for c in study_nets(dataset, p, budget=True)]
+    return [c for each in zip(*plateau_pairs(dataset, p)) for c in each]  # budget runs, then doublings
 
 
 def quantization_configs(dataset: str, p: Profile) -> list[TrainConfig]:

@@ -9,7 +9,7 @@ import textwrap
 
 import pandas as pd
 
-from ..experiments.configs import FULL_DMH, ablation_configs
+from ..experiments.configs import FULL_DMH, ablation_configs, plateau_pairs
 from ..experiments.profiles import PLATEAU_BUDGET, Profile, get_profile
 from ..methods import METHODS, label
 from . import frames as F
@@ -221,30 +221,28 @@ def _baselines_said(profile) -> str:
 
 def plateau_evidence(profile: str | Profile) -> pd.DataFrame:
     """The plateau grid as far as it landed (validation, longest code, seed 0): per dataset
-    and method or DMH variant, its mAP at the budget and at twice it, the gain of that
-    doubling and whether it is under `recipe.PLATEAU_GAIN` (the evidence that the result
-    runs are at their plateau)."""
-    from .ladder import who, with_gains
+    and method or DMH variant, its mAP at the budget and at twice it, both in the precision
+    named (`configs.plateau_pairs`: never one of each), the gain of that doubling and whether
+    it is under `recipe.PLATEAU_GAIN` (the evidence that the result runs are at their plateau)."""
+    from .ladder import who
     from .recipe import PLATEAU_GAIN
 
     q = plateau_of(profile)
-    rows = [{"dataset": F.NAMES[r.dataset], "method": who(r.config), "epochs": r.config.epochs,
-             "val mAP@all": r.metrics["map_all"]}
-            for ds in (q.datasets if q else ()) for r in landed(f"plateau-{ds}", q)]
-    if not rows:
-        return pd.DataFrame()
-    df = with_gains(pd.DataFrame(rows))
-    budget = {F.NAMES[d]: q.epochs[d] * f for d, f in q.budget.items()}
     out = []
-    for (ds, m), g in df.groupby(["dataset", "method"], sort=False):
-        at, twice = (g[g.epochs == budget[ds] * k] for k in (1, 2))
-        gain = twice["gain over half"].iloc[0] if len(twice) else float("nan")
-        out.append({"dataset": ds, "method": m, "budget epochs": budget[ds],
-                    "at the budget": at["val mAP@all"].iloc[0] if len(at) else float("nan"),
-                    "at twice it": twice["val mAP@all"].iloc[0] if len(twice) else float("nan"),
-                    "gain": gain, "at its plateau": "" if gain != gain else
-                    ("yes" if gain < PLATEAU_GAIN else "no")})
+    for ds in (q.datasets if q else ()):
+        for a, b in plateau_pairs(ds, q):
+            at, twice = (q.store.load_run(c).metrics["map_all"] if q.store.has_run(c) else float("nan")
+                         for c in (a, b))
+            if at == at or twice == twice:
+                gain = twice / at - 1
+                out.append({"dataset": F.NAMES[ds], "method": who(a), "budget epochs": a.epochs,
+                            "precision": PRECISIONS[a.precision], "at the budget": at,
+                            "at twice it": twice, "gain": gain, "at its plateau": "" if gain != gain
+                            else ("yes" if gain < PLATEAU_GAIN else "no")})
     return pd.DataFrame(out)
+
+
+PRECISIONS = {"fp32": "float32", "bf16": "bfloat16"}
 
 
 def quantization_table(profile: str | Profile) -> pd.DataFrame:
