@@ -48,15 +48,13 @@ def in_fp32(configs: list[TrainConfig], store: Store) -> list[TrainConfig]:
     """`configs` as `dmh grid --fp32` trains them: each bf16 run not stored becomes its fp32
     twin, and a stored bf16 run whose doubling or half among them becomes one gets its twin
     beside it, so that the two compare like with like (`like_for_like`)."""
-    new = {(_but_epochs(fp32_twin(c)), c.epochs) for c in configs
-           if c.precision == "bf16" and not store.has_run(c)}
+    twinned = [c.precision == "bf16" and not store.has_run(c) for c in configs]
+    new = {(_but_epochs(fp32_twin(c)), c.epochs) for c, t in zip(configs, twinned) if t}
     out = []
-    for c in configs:
-        if c.precision == "bf16" and not store.has_run(c):
-            out.append(fp32_twin(c))
-            continue
-        out.append(c)
-        if c.precision == "bf16" and {(_but_epochs(fp32_twin(c)), e) for e in (2 * c.epochs, c.epochs / 2)} & new:
+    for c, t in zip(configs, twinned):
+        out.append(fp32_twin(c) if t else c)
+        if not t and c.precision == "bf16" and \
+                {(_but_epochs(fp32_twin(c)), e) for e in (2 * c.epochs, c.epochs / 2)} & new:
             out.append(fp32_twin(c))
     return out
 

@@ -69,8 +69,10 @@ def longer_codes_underfit(profile) -> str:
                     (r.config.bits, r.metrics["map_all"], r.metrics["map_all_train"]))
         for m in METHODS:
             runs = sorted(cells.get(m, []))
-            _, test, train = zip(*runs) if len(runs) > 1 else ((), (), ())
-            if test and all(a > b for v in (test, train) for a, b in zip(v, v[1:])):
+            if len(runs) < 2:
+                continue
+            _, test, train = zip(*runs)
+            if all(a > b for v in (test, train) for a, b in zip(v, v[1:])):
                 (b0, t0, f0), (b1, t1, f1) = runs[0], runs[-1]
                 out.append(f"{F.NAMES.get(ds, ds)} {label(m)}: test mAP@all falls from {t0:.4f} "
                            f"({b0} bits) to {t1:.4f} ({b1} bits) while its training images' mAP "

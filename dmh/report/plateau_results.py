@@ -219,6 +219,9 @@ def _baselines_said(profile) -> str:
             + ".") if said else ""
 
 
+PRECISIONS = {"fp32": "float32", "bf16": "bfloat16"}
+
+
 def plateau_evidence(profile: str | Profile) -> pd.DataFrame:
     """The plateau grid as far as it landed (validation, longest code, seed 0): per dataset
     and method or DMH variant, its mAP at the budget and at twice it, both in the precision
@@ -240,9 +243,6 @@ def plateau_evidence(profile: str | Profile) -> pd.DataFrame:
                             "at twice it": twice, "gain": gain, "at its plateau": "" if gain != gain
                             else ("yes" if gain < PLATEAU_GAIN else "no")})
     return pd.DataFrame(out)
-
-
-PRECISIONS = {"fp32": "float32", "bf16": "bfloat16"}
 
 
 def quantization_table(profile: str | Profile) -> pd.DataFrame:
