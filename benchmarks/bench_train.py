@@ -7,7 +7,7 @@ optimizer step); then DMH trained as several runs stacked into one model
 images/s of training and of encoding, and the share of a step spent outside the model.
 Usage:
     python benchmarks/bench_train.py [--device cpu|cuda] [--threads 1] [--steps 20]
-        [--batch 64] [--stack 1 3 8] [--json results/bench/train-throughput.json]
+        [--batch 64] [--warmup 3] [--encode-batch 1024] [--stack 1 3 8] [--json results/bench/train-throughput.json]
 """
 from __future__ import annotations
 
@@ -32,7 +32,8 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def one_model(cfg, n_classes, images, labels, norm, steps, batch, device, warmup=3, channels_last=False):
+def one_model(cfg, n_classes, images, labels, norm, steps, batch, device, warmup=3, channels_last=False,
+              encode_batch=1024):
     """(params, train img/s, encode img/s, share of a step outside the model) of one model;
     `channels_last`: in that memory format, as `fit` trains under `dmh grid --channels-last`."""
     layout = {"memory_format": torch.channels_last} if channels_last else {}
@@ -56,14 +57,14 @@ def one_model(cfg, n_classes, images, labels, norm, steps, batch, device, warmup
             t_data, t_model = t_data + t1 - t0, t_model + time.perf_counter() - t1
     model.eval()
     with torch.no_grad():
-        x = norm(images[:1024]).to(device).contiguous(**layout)
+        x = norm(images[:encode_batch]).to(device).contiguous(**layout)
         model.forward_head(model.forward_features(x))
         _sync(device)
         t0 = time.perf_counter()
         for _ in range(3):
             model.forward_head(model.forward_features(x))
         _sync(device)
-        enc = 3 * 1024 / (time.perf_counter() - t0)
+        enc = 3 * len(x) / (time.perf_counter() - t0)
     return count_parameters(model), steps * batch / (t_data + t_model), enc, t_data / (t_data + t_model)
 
 
@@ -96,6 +97,8 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=1, help="torch threads (the grids run 1 a worker)")
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--batch", type=int, default=64, help="images a step (the recipe's 64)")
+    p.add_argument("--warmup", type=int, default=3, help="untimed steps before the timed ones")
+    p.add_argument("--encode-batch", type=int, default=1024, help="images a timed encoding pass")
     p.add_argument("--classes", type=int, default=105)
     p.add_argument("--bits", type=int, default=48)
     p.add_argument("--stack", type=int, nargs="*", default=[1, 3], help="runs stacked in one model")
@@ -117,7 +120,8 @@ def main() -> None:
                  for name, kw in list(TRUNK_SIZES.items())[1:]]
     rows = []
     for name, cfg in variants:
-        n, tr, enc, share = one_model(cfg, a.classes, images, labels, norm, a.steps, a.batch, a.device)
+        n, tr, enc, share = one_model(cfg, a.classes, images, labels, norm, a.steps, a.batch, a.device,
+                                              a.warmup, encode_batch=a.encode_batch)
         rows.append({"model": name, "method": cfg.method, "strategy": "one model", "parameters": n,
                      "train_img_per_s": round(tr, 1), "encode_img_per_s": round(enc, 1),
                      "share_outside_model": round(share, 4), "train_mflop_per_image":
@@ -130,19 +134,20 @@ def main() -> None:
     for precision in a.precision:
         cfg = TrainConfig(bits=a.bits, precision=precision)
         if precision != "fp32":
-            n, tr, enc, share = one_model(cfg, a.classes, images, labels, norm, a.steps, a.batch, a.device)
+            n, tr, enc, share = one_model(cfg, a.classes, images, labels, norm, a.steps, a.batch, a.device,
+                                              a.warmup, encode_batch=a.encode_batch)
             rows.append({"model": "DMH dense + conv-GAP (default)", "method": "dmh",
                          "strategy": f"one model, {precision}", "parameters": n,
                          "train_img_per_s": round(tr, 1), "share_outside_model": round(share, 4)})
         # the same model in channels_last memory format (`dmh grid --channels-last`)
         n, tr, enc, share = one_model(cfg, a.classes, images, labels, norm, a.steps, a.batch, a.device,
-                                      channels_last=True)
+                                      a.warmup, channels_last=True, encode_batch=a.encode_batch)
         rows.append({"model": "DMH dense + conv-GAP (default)", "method": "dmh",
                      "strategy": f"one model, {precision}, channels_last", "parameters": n,
                      "train_img_per_s": round(tr, 1), "encode_img_per_s": round(enc, 1),
                      "share_outside_model": round(share, 4)})
         for runs in a.stack if precision == "fp32" else ():  # vmap drops autocast: no bf16 stack
-            ips = stacked(cfg, a.classes, runs, images, labels, norm, a.steps, a.batch, a.device)
+            ips = stacked(cfg, a.classes, runs, images, labels, norm, a.steps, a.batch, a.device, a.warmup)
             rows.append({"model": "DMH dense + conv-GAP (default)", "method": "dmh",
                          "strategy": f"{runs} stacked, {precision}", "train_img_per_s": round(ips, 1)})
     head = (f"torch {torch.__version__}, {a.device}, {a.threads} threads, batch {a.batch} a run, "

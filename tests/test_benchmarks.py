@@ -10,7 +10,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_bench_train_runs_every_method_and_a_stacked_row(tmp_path):
     out = tmp_path / "train.json"
-    done = subprocess.run([sys.executable, "benchmarks/bench_train.py", "--steps", "1", "--stack", "2",
+    done = subprocess.run([sys.executable, "benchmarks/bench_train.py", "--steps", "1", "--warmup", "0",
+                           "--batch", "16", "--encode-batch", "16", "--stack", "2",
                            "--json", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=600,
                           env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     assert done.returncode == 0, done.stderr[-2000:]

@@ -27,6 +27,20 @@ def test_open_protocol_config():
     assert {(c.dataset, c.protocol, c.epochs) for c in cfgs} == {("lfw", "cross-lfw-pins", 40)}
 
 
+def test_a_profile_trains_on_its_own_datasets_only():
+    """The quick profile (LFW alone) reads no grid that trains on Pins: no cross-lfw, so CI
+    trains no Pins run; the paper profile keeps every open and cross protocol."""
+    from dmh.book import chapter_stems
+    from dmh.experiments.open_protocols import open_protocols
+    from dmh.report.reading import chapter_grids
+
+    quick = chapter_grids(chapter_stems(), "quick")
+    assert "open-lfw" in quick and not [g for g in quick if g.startswith("cross-") or g.endswith("-pins")]
+    assert open_protocols(get_profile("quick")) == ["open-lfw"]
+    assert open_protocols(get_profile("paper")) == ["open-lfw", "cross-pins-lfw", "open-pins", "cross-lfw-pins"]
+    assert {"cross-lfw", "cross-pins", "open-pins"} <= set(chapter_grids(chapter_stems(), "paper"))
+
+
 def test_open_pins_parts_share_no_person():
     real_data_or_skip("pins")
     train, query, gallery, split = protocol_parts(TrainConfig(dataset="pins", protocol="open-pins"))

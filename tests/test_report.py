@@ -104,7 +104,8 @@ def test_floors_frame_reads_the_profiles_floors(tmp_path, monkeypatch):
                                 ("lfw", "random", 12, 0.2), ("lfw", "random", 48, 0.4)]]
     quick.store.floors_path.parent.mkdir(parents=True)
     open_row = {"dataset": "open-lfw", "method": "random", "bits": 48, "map_all": 0.01}
-    quick.store.floors_path.write_text(json.dumps({"rows": rows + [open_row], "wall_s": 1.0}))
+    cross_row = dict(open_row, dataset="cross-pins-lfw")  # trains on pins: not quick's
+    quick.store.floors_path.write_text(json.dumps({"rows": rows + [open_row, cross_row], "wall_s": 1.0}))
     assert quick.store.floors_path.is_relative_to(tmp_path)
     assert floors_frame(quick).to_dict("records") == rows  # the closed protocols
     assert floors_frame(quick, protocols=True).to_dict("records") == [open_row]

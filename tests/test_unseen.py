@@ -180,3 +180,10 @@ def test_committed_open_grids_are_complete():
     nets = df[df.kind == "network"]
     assert nets.groupby(["protocol", "method"]).seed.nunique().eq(3).all()
     assert len(nets) == 120 and seeds_line(df) == "Networks: 3 seeds per cell."
+
+
+def test_the_quick_profile_says_what_it_leaves_out():
+    from dmh.report.unseen import left_out_line
+    assert left_out_line(get_profile("quick")) == (" The quick profile leaves out cross-pins-lfw: it "
+                                                   "trains on pins, not one of the profile's datasets (lfw).")
+    assert left_out_line(get_profile("paper")) == ""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .configs import OPEN, seeds_at, trained_on
+from .configs import seeds_at
+from .open_protocols import OPEN, trained_on
 from .profiles import Profile
 
 ANCHOR_METHODS = ("float", "LSH", "ITQ", "DMH-head")

@@ -10,6 +10,7 @@ from itertools import zip_longest
 from ..core.config import TrainConfig
 from ..methods import METHODS
 from .fp32_twins import landed_cell, like_for_like
+from .open_protocols import OPEN
 from .profiles import Profile
 from .tuning import as_fields, candidates, hyperparameters, method_defaults
 
@@ -254,24 +255,6 @@ def pairwise_lr_configs(dataset: str, p: Profile) -> list[TrainConfig]:
     return [replace(method_config(m, dataset, p, bits=p.longest, seed=p.seeds[0], eval_split="val"),
                     lr=lr, sampler=s)
             for m in ("dsh", "dpsh") for lr in PAIRWISE_STUDY_LRS for s in ("random", "pk4")]
-
-
-# Open-set grids by the dataset retrieved on: `open-<ds>` trains on <ds>'s other people,
-# `cross-<ds>` on the other dataset (protocol files in data/splits/).
-OPEN = {"open": {"lfw": ("lfw", "open-lfw"), "pins": ("pins", "open-pins")},
-        "cross": {"lfw": ("pins", "cross-pins-lfw"), "pins": ("lfw", "cross-lfw-pins")}}
-
-
-def open_protocols(p: Profile) -> list[str]:
-    """The open and cross protocols that retrieve on the profile's datasets."""
-    return [OPEN[kind][ds][1] for ds in p.datasets for kind in ("open", "cross")]
-
-
-def trained_on(protocol: str) -> str:
-    """The dataset a protocol trains on (`lfw`/`pins` for their closed protocols)."""
-    if protocol in ("lfw", "pins"):
-        return protocol
-    return next(t for kinds in OPEN.values() for t, proto in kinds.values() if proto == protocol)
 
 
 # What runs on the open protocols besides full DMH: its loss ablations (does the center

@@ -10,6 +10,7 @@ from . import configs as C
 from .anchor_specs import anchor_specs, crop_anchor_specs
 from .batch_k import batch_k_configs
 from .budget_choice import rechoose_configs
+from .open_protocols import OPEN
 from .profiles import Profile
 from .shallow_specs import shallow_specs
 from .trunk_sizes import trunk_configs
@@ -81,7 +82,7 @@ GRIDS = {
                  "they never saw (open-lfw, open-pins)"),
     "cross": Grid("deep", lambda ds, p: C.open_configs("cross", ds, p), True,
                   "the open grid's methods trained on the other dataset, "
-                  "retrieving on <ds>", lambda ds: (C.OPEN["cross"][ds][0],)),
+                  "retrieving on <ds>", lambda ds: (OPEN["cross"][ds][0],)),
     "openexamples": Grid("examples", lambda ds, p: C.open_configs("open", ds, p)[:1], True,
                          "the retrieval examples the unseen-people chapter shows (DMH on "
                          "open-<ds>, first seed; from the run's weights)"),
@@ -90,7 +91,7 @@ GRIDS = {
     "shallow": Grid("shallow", shallow_specs, True, "LSH/PCAH/ITQ/SH/SDH on pixels and DMH's trunk"),
     "anchor": Grid("anchor", anchor_specs, True, "dlib's 128-d embedding (float, LSH, ITQ, DMH's "
                    "losses on it) on the closed, open and cross protocols retrieving on <ds>",
-                   lambda ds: (ds, C.OPEN["cross"][ds][0])),
+                   lambda ds: (ds, OPEN["cross"][ds][0])),
     "ceiling": Grid("anchor", crop_anchor_specs, True, "dlib's 128-d embedding of the networks' own "
                     "32x32 crops, closed protocol: how far the pixels carry"),
     "floors": Grid("floors", lambda ds, p: [], False, "random codes and pixel LSH (every dataset)"),

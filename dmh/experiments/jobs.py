@@ -135,7 +135,7 @@ def floors(datasets, bits, seed: int = 0, protocols=()) -> dict:
     """Codes that learned nothing (random bits, LSH of the pixels) scored on the closed
     protocol of each dataset at every length, and on each open/cross protocol at the longest:
     the floor every learned method must beat."""
-    from .configs import trained_on
+    from .open_protocols import trained_on
 
     t0 = time.perf_counter()
     rows = []

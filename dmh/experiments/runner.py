@@ -17,10 +17,11 @@ from ..run.examples import examples_record
 from ..run.store import Store
 from .anchor_jobs import anchor_run
 from .budget_choice import choose_at_budget, rechoose_configs
-from .configs import open_protocols, tune_configs
+from .configs import tune_configs
 from .fp32_twins import PRECISION_GRIDS, in_fp32
 from .grids import GRIDS, parse
 from .jobs import ensure_checkpoint, floors, stack_groups, train_many, train_run
+from .open_protocols import open_protocols
 from .profiles import Profile, get_profile
 from .shallow_jobs import shallow_run
 from .tuning import choose

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..experiments.grids import parse
+from ..experiments.open_protocols import open_protocols
 from ..experiments.profiles import Profile, get_profile
 from ..experiments.shallow_specs import shallow_specs
 from ..run.records import RunRecord, ShallowRecord
@@ -12,7 +13,8 @@ from ..run.store import MissingRecord, paper_store
 
 # Grids each chapter reads, `{ds}` for every dataset of the profile, `{first}`/`{last}` for
 # its first/last; grids that need dlib (`anchor-`, `input-`, `ceiling-`) only where the
-# profile shows them (`Profile.anchors`).
+# profile shows them (`Profile.anchors`), and only grids that train on the profile's own
+# datasets (the quick profile, LFW alone, has no cross-lfw: it trains on Pins).
 CHAPTER_GRIDS = {
     "intro": ["comparison-{ds}", "tune-{ds}", "shallow-{ds}", "ablation-{ds}", "floors",
               "budget-{ds}", "trials-{ds}", "trunk-{ds}", "pairlr-{ds}", "sampler-{ds}", "open-{ds}", "cross-{ds}",
@@ -33,6 +35,11 @@ CHAPTER_GRIDS = {
 }
 
 
+def _trains_on_own(name: str, p: Profile) -> bool:
+    grid, ds = parse(name, p)
+    return set(grid.trains_on(ds)) <= set(p.datasets)
+
+
 def chapter_grids(stems: list[str], profile: str | Profile) -> list[str]:
     """The grid names the chapters `stems` read, in order, without repeats."""
     p = get_profile(profile)
@@ -42,7 +49,7 @@ def chapter_grids(stems: list[str], profile: str | Profile) -> list[str]:
             if pattern.startswith(("anchor-", "input-", "ceiling-")) and not p.anchors:
                 continue
             if "{ds}" in pattern:
-                out += [pattern.format(ds=ds) for ds in p.datasets]
+                out += [n for n in (pattern.format(ds=ds) for ds in p.datasets) if _trains_on_own(n, p)]
             else:
                 out.append(pattern.format(first=p.datasets[0], last=p.datasets[-1]))
     return list(dict.fromkeys(out))
@@ -104,12 +111,12 @@ def shallow_records(profile: str | Profile) -> list[ShallowRecord]:
 
 def floors_frame(profile: str | Profile, protocols: bool = False) -> pd.DataFrame:
     """The untrained floors of the profile (`dmh grid floors`), one row per dataset, method
-    and code length: the closed protocol of each dataset, or (`protocols`) the open and
-    cross protocols."""
+    and code length: the closed protocol of each dataset, or (`protocols`) the profile's open
+    and cross protocols (`open_protocols`; a floors file may hold more)."""
     p = get_profile(profile)
     df = pd.DataFrame(p.store.load_json(p.store.floors_path, grid_command("floors", p))["rows"])
     is_open = df.dataset.str.startswith(("open-", "cross-"))
-    return df[is_open if protocols else ~is_open].reset_index(drop=True)
+    return df[df.dataset.isin(open_protocols(p)) if protocols else ~is_open].reset_index(drop=True)
 
 
 def bench_rows() -> list[dict]:

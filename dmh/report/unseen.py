@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..experiments import configs as C
 from ..experiments.anchor_specs import anchor_specs
+from ..experiments.open_protocols import OPEN, open_kinds, open_protocols, trained_on
 from ..experiments.profiles import Profile, get_profile
 from ..methods import label
 from .reading import floors_frame, grid_command, records, split_stored
@@ -37,20 +38,29 @@ def landed(grid: str, profile: str | Profile) -> tuple[list, list[str]]:
     return records(grid, p, have), [c.name() for c in missing]
 
 
+def left_out_line(p: Profile) -> str:
+    """` The quick profile leaves out cross-pins-lfw: ...` for each protocol that trains on a
+    dataset outside the profile's (`open_kinds`); empty where it has every one."""
+    left = [OPEN[k][ds] for ds in p.datasets for k in OPEN if k not in open_kinds(ds, p)]
+    return "".join(f" The {p.name} profile leaves out {proto}: it trains on {on}, not one of the "
+                   f"profile's datasets ({', '.join(p.datasets)})." for on, proto in left)
+
+
 def missing_line(profile: str | Profile) -> str:
     """How many runs of each open/cross grid are not in the store yet (named when few), and
-    the command that makes them."""
+    the command that makes them; the protocols the profile leaves out (`open_kinds`)."""
     p = get_profile(profile)
-    grids = [f"{kind}-{ds}" for ds in p.datasets for kind in ("open", "cross")]
+    grids = [f"{kind}-{ds}" for ds in p.datasets for kind in open_kinds(ds, p)]
+    out = left_out_line(p)
     split = {g: split_stored(g, p) for g in grids}
     n = sum(len(missing) for _, missing in split.values())
     if not n:
-        return "Every run of the open and cross grids is in."
+        return textwrap.fill("Every run of the open and cross grids is in." + out, 90)
     each = ", ".join(f"{g} {len(m)} of {len(h) + len(m)}" for g, (h, m) in split.items())
     names = ": " + ", ".join(c.name() for _, m in split.values() for c in m) if n <= 10 else ""
     return textwrap.fill(f"Not trained yet, {n} runs ({each}){names}. The tables show the seeds "
                          f"that landed (– where none has); `{grid_command(' '.join(grids), p)}` "
-                         f"resumes the rest.", 90)
+                         f"resumes the rest." + out, 90)
 
 
 def _row(protocol: str, method: str, kind: str, seed: int, m: dict) -> dict:
@@ -65,7 +75,7 @@ def unseen_frame(profile: str | Profile, anchors: bool = True) -> pd.DataFrame:
     p = get_profile(profile)
     rows = []
     for ds in p.datasets:
-        for kind in ("open", "cross"):
+        for kind in open_kinds(ds, p):
             for r in landed(f"{kind}-{ds}", p)[0]:
                 rows.append(_row(r.dataset, method_name(r.config), "network", r.config.seed, r.metrics))
         if anchors:
@@ -90,8 +100,8 @@ def ceiling_rows(p: Profile) -> list[dict]:
     from ..run.fit import protocol_parts
 
     rows = []
-    for proto in C.open_protocols(p):
-        _, query, gallery, _ = protocol_parts(TrainConfig(dataset=C.trained_on(proto), protocol=proto))
+    for proto in open_protocols(p):
+        _, query, gallery, _ = protocol_parts(TrainConfig(dataset=trained_on(proto), protocol=proto))
         counts = dict(zip(*np.unique(gallery.labels, return_counts=True)))
         r = np.array([counts.get(y, 0) for y in query.labels])
         rows.append({"protocol": proto, "method": "perfect ranking (ceiling)", "kind": "ceiling",
@@ -199,7 +209,7 @@ def protocol_counts(profile: str | Profile) -> pd.DataFrame:
     p = get_profile(profile)
     rows = []
     for ds in p.datasets:
-        for kind in ("open", "cross"):
+        for kind in open_kinds(ds, p):
             r = records(f"{kind}-{ds}", p, C.open_configs(kind, ds, p)[:1])[0]
             s = r.split
             rows.append({"protocol": r.dataset, "trained on": r.config.dataset,
