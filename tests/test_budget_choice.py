@@ -25,7 +25,7 @@ def at(tmp_path, monkeypatch):
     """A quick-profile copy at 4x its LFW budget searching DDH's and DPSH's lr, records in
     `tmp_path`, the 1x choices made from SCORES."""
     monkeypatch.setenv("DMH_RUNS", str(tmp_path))
-    p = replace(PROFILES["quick"], name="quick-budget", budget={"lfw": 4},
+    p = replace(PROFILES["quick"], name="quick-budget", epochs={"lfw": 2, "pins": 1}, budget={"lfw": 4},
                 search={"ddh": {"lr": LRS}, "dpsh": {"lr": LRS}})
     for m in p.search:
         for c in candidates(m, "lfw", p):

@@ -15,12 +15,16 @@ def _metrics(m: float, f: float, p10: float) -> dict:
             "precision_at_k": {"10": p10}}
 
 
+EPOCHS = {"lfw": 2, "pins": 1}  # the 1x budget these tests count from (not the quick profile's)
+
+
 def _plateau(tmp_path, monkeypatch, **changes):
-    """A quick-profile copy at 4x its budget in bf16 standing in for `plateau`, records in
-    `tmp_path`, no validation choices."""
+    """A quick-profile copy (2 LFW epochs at 1x, as these tests count) at 4x its budget in
+    bf16 standing in for `plateau`, records in `tmp_path`, no validation choices."""
     monkeypatch.setenv("DMH_RUNS", str(tmp_path))
     monkeypatch.setattr(C, "hyperparameters", lambda m, ds, prof, budget=False: {})
-    at = replace(PROFILES["quick"], name="quick-plateau", budget={"lfw": 4}, precision="bf16", **changes)
+    at = replace(PROFILES["quick"], name="quick-plateau", epochs=EPOCHS, budget={"lfw": 4}, precision="bf16",
+                 **changes)
     monkeypatch.setattr(PR, "plateau_of", lambda p: at)
     return at
 
@@ -28,7 +32,7 @@ def _plateau(tmp_path, monkeypatch, **changes):
 def test_landed_cells_beside_1x(tmp_path, monkeypatch):
     monkeypatch.setenv("DMH_RUNS", str(tmp_path))
     monkeypatch.setattr(C, "hyperparameters", lambda m, ds, prof, budget=False: {})
-    one = replace(PROFILES["quick"], seeds=(0, 1))
+    one = replace(PROFILES["quick"], seeds=(0, 1), epochs=EPOCHS)
     at = replace(one, name="quick-plateau", budget={"lfw": 4}, precision="bf16")
     monkeypatch.setattr(PR, "get_profile", lambda p: p)
     monkeypatch.setattr(PR, "plateau_of", lambda p: at)

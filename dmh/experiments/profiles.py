@@ -125,9 +125,11 @@ PROFILES = {
                      budget_factors=(0.5, 1, 2, 4, 8), longer_dmh_factors=LONGER_DMH, anchors=True, baseline_search=BASELINE_SEARCH),
     # one thread: a 2-thread run is not bit-reproducible (OpenMP reductions), and the quick
     # notebooks' validation choices must come out the same in CI as when they were committed
-    "quick": Profile("quick", ("lfw",), (12, 48), (0,), {"lfw": 2, "pins": 1}, 1, (0,),
+    # one epoch, and its budget ladders from 1x (half an epoch is none): CI trains ~110 quick
+    # runs before nbval, so each epoch here is about 4 minutes of CI on 2 cores
+    "quick": Profile("quick", ("lfw",), (12, 48), (0,), {"lfw": 1, "pins": 1}, 1, (0,),
                      search={"dmh": {"lr": (0.1,), "lam": (0.01, 0.1), "mu": (0.01, 0.1)},
-                             "dsh": PAIRWISE_LRS, "dpsh": PAIRWISE_LRS}),
+                             "dsh": PAIRWISE_LRS, "dpsh": PAIRWISE_LRS}, budget_factors=(1, 2)),
 }
 # The paper grid at convergence: every method with its own searched hyperparameters (chosen
 # at the 1x budget on validation, 9 trials each), its result grids at the plateau budget in
