@@ -19,6 +19,16 @@ def test_budget_grid_trains_the_profiles_multiples(monkeypatch):
     assert [c.epochs for c in C.budget_configs("pins", get_profile("quick"))] == [1, 2]  # from 1x
 
 
+def test_warmup_trial_needs_a_whole_epoch_to_warm_up_in(monkeypatch):
+    from dataclasses import replace
+    monkeypatch.setattr(C, "method_config", lambda m, ds, p, budget=False, **kw: C.base_config(ds, p, **kw))
+    one = get_profile("quick")  # 1 LFW epoch: no whole epoch to warm up in
+    assert "lr warmup (5% of epochs)" not in C.trial_configs("lfw", one) and len(C.trial_configs("lfw", one)) == 5
+    two = replace(one, epochs={"lfw": 2})
+    assert C.trial_configs("lfw", two)["lr warmup (5% of epochs)"].warmup_epochs == 1
+    assert C.trial_configs("lfw", get_profile("paper"))["lr warmup (5% of epochs)"].warmup_epochs == 2  # 40 epochs
+
+
 def test_pairwise_study_holds_the_tuned_candidates():
     """The study's random-batch cells at the searched lrs are the tune grid's runs (same keys),
     so they are read, not retrained; and the paper records of both exist."""

@@ -168,8 +168,10 @@ def trial_configs(dataset: str, p: Profile) -> dict[str, TrainConfig]:
     of the recipe as the field does (the untouched run is the budget grid's 1x run); bfloat16
     autocast is a trial of speed: it counts if it costs no mAP."""
     base = method_config("dmh", dataset, p, bits=p.longest, seed=p.seeds[0], eval_split="val")
-    return {"recipe as chosen": base,
-            "lr warmup (5% of epochs)": replace(base, warmup_epochs=max(1, base.epochs // 20)),
+    # warmup in whole epochs: a one-epoch budget (the quick profile) has none to warm up in
+    warmup = {"lr warmup (5% of epochs)": replace(base, warmup_epochs=max(1, base.epochs // 20))
+              } if base.epochs > 1 else {}
+    return {"recipe as chosen": base, **warmup,
             "label smoothing 0.1": replace(base, method_kwargs={"label_smoothing": 0.1}),
             "batch 128, lr x2": replace(base, batch_size=128, lr=2 * base.lr),
             "batch 32, lr / 2": replace(base, batch_size=32, lr=base.lr / 2),
