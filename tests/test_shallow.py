@@ -275,3 +275,20 @@ def test_dmh_trunk_features(easy_pickle, tmp_path):
     assert rec.feature_dim == model.trunk.out_channels
     assert rec.trunk["config_key"] == cfg.key() and rec.git_commit
     assert 0 < rec.metrics["map_all"] <= 1
+
+
+def test_a_pool_of_two_fits_the_same_records_as_one(easy_pickle, tmp_path):
+    """`dmh grid shallow-<ds>` fits the missing specs in the grid's worker pool: the records
+    (metrics and configs) equal one process's, each spec fitted once."""
+    from functools import partial
+
+    from dmh.experiments.runner import _make_each
+
+    specs = [ShallowSpec(name, easy_pickle, 8, 0, "pixels") for name in ("LSH", "ITQ", "SDH")]
+    stores = {w: Store(tmp_path / f"res{w}") for w in (1, 2)}
+    for w, store in stores.items():
+        assert _make_each(specs, store.shallow_path, partial(shallow_run, store=store), w) == (3, 3)
+    for s in specs:
+        one, two = (stores[w].load_shallow(s.name(), "") for w in (1, 2))
+        assert (one.metrics, one.config) == (two.metrics, two.config)
+    assert _make_each(specs, stores[2].shallow_path, partial(shallow_run, store=stores[2]), 2) == (3, 0)

@@ -134,7 +134,8 @@ def run_grids(names: list[str], profile: str | Profile = "paper", *, workers: in
                     write_json(path, examples_record(c))
                 log(f"examples of {c.name()}: {path}{' (cached)' if cached else ''}")
         elif g.job == "shallow":
-            n, new = _make_each(g.items(ds, p), p.store.shallow_path, lambda s: shallow_run(s, p.store))
+            n, new = _make_each(g.items(ds, p), p.store.shallow_path, partial(shallow_run, store=p.store),
+                                workers)
             log(f"{name}: {n} shallow records, {n - new} cached, {new} fitted "
                 f"({time.perf_counter() - t:.1f} s)")
         elif g.job == "anchor":
@@ -154,12 +155,16 @@ def _check_only(items: dict[str, list], p: Profile, only: tuple[str, ...]) -> No
                          f"so; run names look like {runs[0] if runs else 'dmh-lfw-48b-s0-test-<key>'}")
 
 
-def _make_each(specs, path_of, make) -> tuple[int, int]:
-    """`make` every spec (each reuses its stored record); (specs, how many were not stored)."""
-    new = sum(not path_of(s.name()).exists() for s in specs)
-    for s in specs:
+def _make_each(specs, path_of, make, workers: int = 1) -> tuple[int, int]:
+    """`make` every spec (each reuses its stored record), those not stored in a pool of
+    `workers` processes (`make` picklable); (specs, how many were not stored)."""
+    todo = [s for s in specs if not path_of(s.name()).exists()]
+    if workers > 1 and len(todo) > 1:
+        with worker_pool(workers) as pool:
+            list(pool.map(make, todo))
+    for s in specs:  # the stored ones (a stale config is fitted again here)
         make(s)
-    return len(specs), new
+    return len(specs), len(todo)
 
 
 def _floors(p: Profile, log) -> None:
