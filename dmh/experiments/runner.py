@@ -159,11 +159,13 @@ def _make_each(specs, path_of, make, workers: int = 1) -> tuple[int, int]:
     """`make` every spec (each reuses its stored record), those not stored in a pool of
     `workers` processes (`make` picklable); (specs, how many were not stored)."""
     todo = [s for s in specs if not path_of(s.name()).exists()]
-    if workers > 1 and len(todo) > 1:
+    pooled = todo if workers > 1 and len(todo) > 1 else []
+    if pooled:
         with worker_pool(workers) as pool:
-            list(pool.map(make, todo))
-    for s in specs:  # the stored ones (a stale config is fitted again here)
-        make(s)
+            list(pool.map(make, pooled))
+    for s in specs:  # the rest here: each stored one is read (a stale config fitted again)
+        if s not in pooled:
+            make(s)
     return len(specs), len(todo)
 
 
