@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -118,10 +119,11 @@ def main() -> None:
     # the recipe study's trunk sizes (growth rate, layers per block): what equal FLOPs cost in time
     variants += [(f"DMH trunk {name}", TrainConfig(bits=a.bits, model_kwargs=kw))
                  for name, kw in list(TRUNK_SIZES.items())[1:]]
+    measure = partial(one_model, n_classes=a.classes, images=images, labels=labels, norm=norm, steps=a.steps,
+                      batch=a.batch, device=a.device, warmup=a.warmup, encode_batch=a.encode_batch)
     rows = []
     for name, cfg in variants:
-        n, tr, enc, share = one_model(cfg, a.classes, images, labels, norm, a.steps, a.batch, a.device,
-                                              a.warmup, encode_batch=a.encode_batch)
+        n, tr, enc, share = measure(cfg)
         rows.append({"model": name, "method": cfg.method, "strategy": "one model", "parameters": n,
                      "train_img_per_s": round(tr, 1), "encode_img_per_s": round(enc, 1),
                      "share_outside_model": round(share, 4), "train_mflop_per_image":
@@ -134,14 +136,12 @@ def main() -> None:
     for precision in a.precision:
         cfg = TrainConfig(bits=a.bits, precision=precision)
         if precision != "fp32":
-            n, tr, enc, share = one_model(cfg, a.classes, images, labels, norm, a.steps, a.batch, a.device,
-                                              a.warmup, encode_batch=a.encode_batch)
+            n, tr, enc, share = measure(cfg)
             rows.append({"model": "DMH dense + conv-GAP (default)", "method": "dmh",
                          "strategy": f"one model, {precision}", "parameters": n,
                          "train_img_per_s": round(tr, 1), "share_outside_model": round(share, 4)})
         # the same model in channels_last memory format (`dmh grid --channels-last`)
-        n, tr, enc, share = one_model(cfg, a.classes, images, labels, norm, a.steps, a.batch, a.device,
-                                      a.warmup, channels_last=True, encode_batch=a.encode_batch)
+        n, tr, enc, share = measure(cfg, channels_last=True)
         rows.append({"model": "DMH dense + conv-GAP (default)", "method": "dmh",
                      "strategy": f"one model, {precision}, channels_last", "parameters": n,
                      "train_img_per_s": round(tr, 1), "encode_img_per_s": round(enc, 1),
