@@ -87,21 +87,19 @@ def test_the_runner_trains_both_rounds_then_chooses(at, monkeypatch):
     assert said == ["chose for dpsh on lfw at the budget: {'lr': 0.03} (at 1x: {'lr': 0.1})"]
 
 
-def test_the_runner_rechooses_on_fp32_twins(at, monkeypatch):
-    """With `dmh grid --fp32`, a bf16 profile's re-choice trains the fp32 twins, reads them as
-    its runs (no round trains twice) and chooses as it would from bf16 runs."""
-    bf16, trained = replace(at, precision="bf16"), []
+def test_the_runner_rechooses_on_twins_standing_in(at, monkeypatch):
+    """A re-choice reads a run's twin in the other precision where only that landed (a
+    decision, not a verdict): the twins landed, it trains nothing and chooses as from its own."""
+    from dmh.experiments.precision_twins import twin
 
-    def fake_pool(configs, store, **kw):
-        trained.append([(c.method, c.lr, c.precision) for c in configs])
-        for c in configs:
-            _land(c, bf16)
-
-    monkeypatch.setattr(runner, "train_pool", fake_pool)
-    said = []
-    runner._rechoose("lfw", bf16, 1, "cpu", 1, said.append, fp32=True)
-    assert trained == [[("ddh", 0.1, "fp32"), ("dpsh", 0.1, "fp32")],
-                       [("dpsh", 0.03, "fp32"), ("dpsh", 0.01, "fp32")]]
+    for c in [B.first_at_budget(m, "lfw", at) for m in at.search]:
+        _land(twin(c), at)
+    for c in B.budget_candidates("dpsh", "lfw", at):
+        _land(twin(c), at)
+    trained, said = [], []
+    monkeypatch.setattr(runner, "train_pool", lambda cs, store, **kw: trained.append(cs))
+    runner._rechoose("lfw", at, 1, "cpu", 1, said.append)
+    assert trained == []
     assert said == ["chose for dpsh on lfw at the budget: {'lr': 0.03} (at 1x: {'lr': 0.1})"]
 
 

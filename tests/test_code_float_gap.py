@@ -58,7 +58,7 @@ def test_gap_trials_change_one_thing_each(monkeypatch):
         assert c.key() != base.key()
     plateau = get_profile("plateau")
     assert {(c.epochs, c.precision) for c in C.gap_configs("lfw", plateau).values()} == \
-        {(16 * base.epochs, "bf16")}
+        {(16 * base.epochs, "fp32")}
 
 
 def test_plateau_gap_trials_start_from_the_quantization_grids_run():

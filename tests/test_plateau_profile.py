@@ -10,10 +10,9 @@ from dmh.experiments.tuning import candidates
 
 
 def _profiles_precision(c, p) -> bool:
-    """`c` trains in `p`'s precision for its method, or is the fp32 twin standing in for a bf16
-    run not landed (`fp32_twins`)."""
-    want = p.precision_of(c.method)
-    return c.precision == want or (p.store.has_run(c) and not p.store.has_run(replace(c, precision=want)))
+    """`c` trains in `p`'s precision, or is the twin standing in for a run not landed
+    (`precision_twins`)."""
+    return c.precision == p.precision or (p.store.has_run(c) and not p.store.has_run(replace(c, precision=p.precision)))
 
 
 def _no_choices(monkeypatch):
@@ -63,7 +62,7 @@ def test_plateau_grid_is_every_net_at_the_budget_and_twice_it(monkeypatch):
     assert len(nets) == 12 and len(cs) == 24  # 7 methods + 5 one-change variants of DMH
     assert [c.epochs for c in cs] == [640] * 12 + [1280] * 12
     assert {c.eval_split for c in cs} == {"val"}
-    assert all(_profiles_precision(c, p) for c in cs) and p.fp32_methods == ("csq",)
+    assert all(_profiles_precision(c, p) for c in cs) and p.precision == "fp32"
     assert {c.face_crop for c in cs} == {"box"}
     assert {c.face_crop for c in C.plateau_configs("pins", p)} == {"aligned"}
     # at the paper profile's 1x budget it is the ladder's 1x and 2x rungs (cached runs)
@@ -153,7 +152,7 @@ def test_quantization_grid_is_dmh_at_the_budget_over_its_searched_mu(monkeypatch
     p = get_profile("plateau")
     cs = GRIDS["quantization"].items("pins", p)
     assert [c.mu for c in cs] == [0.01, 0.001, 0.1]  # the chosen mu first
-    assert {(c.epochs, c.precision, c.face_crop, c.eval_split) for c in cs} == {(320, "bf16", "aligned", "val")}
+    assert {(c.epochs, c.precision, c.face_crop, c.eval_split) for c in cs} == {(320, "fp32", "aligned", "val")}
     # its first run is the plateau grid's DMH run at the budget (cached, trained once)
     assert cs[0] in C.plateau_configs("pins", p)
 

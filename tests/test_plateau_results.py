@@ -19,11 +19,11 @@ EPOCHS = {"lfw": 2, "pins": 1}  # the 1x budget these tests count from (not the 
 
 
 def _plateau(tmp_path, monkeypatch, **changes):
-    """A quick-profile copy (2 LFW epochs at 1x, as these tests count) at 4x its budget in
-    bf16 standing in for `plateau`, records in `tmp_path`, no validation choices."""
+    """A quick-profile copy (2 LFW epochs at 1x, as these tests count) at 4x its budget
+    standing in for `plateau`, records in `tmp_path`, no validation choices."""
     monkeypatch.setenv("DMH_RUNS", str(tmp_path))
     monkeypatch.setattr(C, "hyperparameters", lambda m, ds, prof, budget=False: {})
-    at = replace(PROFILES["quick"], name="quick-plateau", epochs=EPOCHS, budget={"lfw": 4}, precision="bf16",
+    at = replace(PROFILES["quick"], name="quick-plateau", epochs=EPOCHS, budget={"lfw": 4},
                  **changes)
     monkeypatch.setattr(PR, "plateau_of", lambda p: at)
     return at
@@ -33,29 +33,29 @@ def test_landed_cells_beside_1x(tmp_path, monkeypatch):
     monkeypatch.setenv("DMH_RUNS", str(tmp_path))
     monkeypatch.setattr(C, "hyperparameters", lambda m, ds, prof, budget=False: {})
     one = replace(PROFILES["quick"], seeds=(0, 1), epochs=EPOCHS)
-    at = replace(one, name="quick-plateau", budget={"lfw": 4}, precision="bf16")
+    at = replace(one, name="quick-plateau", budget={"lfw": 4})
     monkeypatch.setattr(PR, "get_profile", lambda p: p)
     monkeypatch.setattr(PR, "plateau_of", lambda p: at)
     assert PR.main_at_plateau(one).empty
     lines = PR.main_plateau_lines(one).splitlines()
-    assert lines[:2] == ["Profile `quick-plateau`: LFW 4x (8 epochs, box crop), bf16; test queries, seeds [0, 1].",
-                         "LFW: 0 of 4 runs landed; the rest: `dmh grid main-lfw --profile quick-plateau`."]
+    assert lines[:2] == ["Profile `quick-plateau`: LFW 4x (8 epochs, box crop), fp32; test queries, seeds [0, 1].",
+                         "LFW: 0 of 4 runs landed in float32; the rest: `dmh grid main-lfw --profile quick-plateau`."]
     mains = C.main_configs("lfw", at)
     assert [(c.bits, c.seed, c.epochs, c.precision) for c in mains] == \
-        [(48, 0, 8, "bf16"), (48, 1, 8, "bf16"), (12, 0, 8, "bf16"), (12, 1, 8, "bf16")]
+        [(48, 0, 8, "fp32"), (48, 1, 8, "fp32"), (12, 0, 8, "fp32"), (12, 1, 8, "fp32")]
     for c, (m, f, p10) in zip(mains[:2], [(0.6, 0.7, 0.5), (0.4, 0.5, 0.3)]):
         at.store.save_run(run_record(c, metrics=_metrics(m, f, p10)))
     for c, m in zip(C.main_configs("lfw", one), (0.2, 0.3, 0.1, 0.1)):
         one.store.save_run(run_record(c, metrics=_metrics(m, m, 0.0)))
     t = PR.main_at_plateau(one)
     assert t.to_dict("records") == [
-        {"dataset": "LFW", "bits": 48, "epochs": 8, "precision": "bf16", "seeds": 2,
+        {"dataset": "LFW", "bits": 48, "epochs": 8, "precision": "fp32", "seeds": 2,
          "test mAP@all": "0.5000 ± 0.1414", "at 1x": "0.2500 ± 0.0707",
          "binary - float": pytest.approx(-0.1), "P@10": pytest.approx(0.4)}]
-    assert PR.main_plateau_lines(one).splitlines()[1].startswith("LFW: 2 of 4 runs landed")
+    assert PR.main_plateau_lines(one).splitlines()[1].startswith("LFW: 2 of 4 runs landed in float32")
     assert PR.plateau_finding(one) == (
         "**At the plateau budget** ([chapter](main_results.html)), DMH at 48 bits: LFW 8 epochs "
-        "(bf16): test mAP@all 0.5000 ± 0.1414 over 2 seeds (1x: 0.2500 ± 0.0707), "
+        "(fp32): test mAP@all 0.5000 ± 0.1414 over 2 seeds (1x: 0.2500 ± 0.0707), "
         "precision@10 0.400, binary - float -0.100.")
 
 
@@ -78,7 +78,7 @@ def test_ablation_at_plateau_by_hand(tmp_path, monkeypatch):
     assert PR.ablation_at_plateau("quick", ["plain trunk"]).empty
     cfgs = C.ablation_configs("lfw", at, [C.FULL_DMH, "plain trunk"])
     for c, m in [(cfgs[C.FULL_DMH][0], 0.5), (cfgs[C.FULL_DMH][1], 0.7), (cfgs["plain trunk"][0], 0.3)]:
-        assert c.epochs == 8 and c.precision == "bf16"
+        assert c.epochs == 8 and c.precision == "fp32"
         at.store.save_run(run_record(c, metrics=_metrics(m, m, 0.0)))
     t = PR.ablation_at_plateau("quick", ["plain trunk"])
     (row,) = t.to_dict("records")
@@ -105,13 +105,12 @@ def test_plateau_evidence_and_quantization_by_hand(tmp_path, monkeypatch):
     assert t.loc["DMH", "budget epochs"] == 8 and t.loc["DMH", "at twice it"] == 0.52
     assert t.loc["DMH", "gain"] == pytest.approx(0.04) and t.loc["DMH", "at its plateau"] == "yes"
     assert t.loc["DDH", "at the budget"] == 0.30 and t.loc["DDH", "at its plateau"] == ""
-    assert t.loc["DMH", "precision"] == "bfloat16"
-    twin = replace(dmh[1], precision="fp32")  # the doubling trained as an fp32 twin (--fp32)
-    at.store.save_run(run_record(replace(ddh[1], precision="fp32"), metrics=_metrics(0.33, 0.33, 0.0)))
-    t = PR.plateau_evidence("quick").set_index("method")  # bf16 0.30 against fp32 0.33: never shown
-    assert t.loc["DDH", "precision"] == "float32" and t.loc["DDH", "at the budget"] != t.loc["DDH", "at the budget"]
-    assert t.loc["DDH", "at twice it"] == 0.33 and t.loc["DDH", "at its plateau"] == ""
-    assert t.loc["DMH", "at twice it"] == 0.52 and twin not in C.plateau_configs("lfw", at)
+    assert t.loc["DMH", "precision"] == "float32"
+    at.store.save_run(run_record(replace(ddh[1], precision="bf16"), metrics=_metrics(0.33, 0.33, 0.0)))
+    t = PR.plateau_evidence("quick").set_index("method")  # fp32 0.30 against a bf16 0.33: never a pair
+    assert t.loc["DDH", "precision"] == "float32" and t.loc["DDH", "at the budget"] == 0.30
+    assert t.loc["DDH", "at twice it"] != t.loc["DDH", "at twice it"] and t.loc["DDH", "at its plateau"] == ""
+    assert t.loc["DMH", "at twice it"] == 0.52
     q = C.quantization_configs("lfw", at)
     at.store.save_run(run_record(q[1], metrics=_metrics(0.4, 0.43, 0.0)))
     (row,) = PR.quantization_table("quick").to_dict("records")
@@ -143,7 +142,8 @@ def test_comparison_at_plateau_by_hand(tmp_path, monkeypatch):
 def test_baselines_said_by_hand(monkeypatch):
     frame = pd.DataFrame({"dataset": ["LFW"] * 3, "variant": ["DDH", "DCDH", "DSH"],
                           "variant mean": [0.36, 0.67, 0.59], "baseline mean": [0.70] * 3,
-                          "in seed std": [-30.0, -1.5, -9.0], "seeds": [2, 1, 2]})
+                          "in seed std": [-30.0, -1.5, -9.0], "seeds": [2, 1, 2],
+                          "verdict": ["beyond two seed stds", "within two seed stds", "beyond two seed stds"]})
     monkeypatch.setattr(PR, "comparison_at_plateau", lambda p: frame)
     assert PR._baselines_said("paper") == (
         " Against the deep baselines there ([comparison](comparison.html)): LFW: DMH 0.7000 leads "
@@ -154,6 +154,13 @@ def test_baselines_said_by_hand(monkeypatch):
         " Against the deep baselines there ([comparison](comparison.html)): LFW: DMH 0.7000 leads "
         "2 of 3 landed baselines beyond two seed stds and trails 1 beyond them (DCDH); the strongest, "
         "DCDH, 0.8000 (1 seed; +5.0 seed std, beyond two seed stds).")
+    across = pd.concat([frame, pd.DataFrame([{"dataset": "LFW", "variant": "CSQ", "variant mean": 0.9,
+                                              "baseline mean": 0.7, "in seed std": 20.0, "seeds": 2,
+                                              "verdict": PR.ACROSS}])], ignore_index=True)
+    monkeypatch.setattr(PR, "comparison_at_plateau", lambda p: across)  # CSQ in another precision
+    said = PR._baselines_said("paper")
+    assert "2 of 3 landed baselines" in said and "the strongest, DCDH" in said
+    assert said.endswith("; in another precision than DMH's, no verdict: CSQ.")
     monkeypatch.setattr(PR, "comparison_at_plateau", lambda p: frame.iloc[:0])
     assert PR._baselines_said("paper") == ""
 
@@ -178,31 +185,35 @@ def test_comparison_at_every_code_length_by_hand(tmp_path, monkeypatch):
     assert PB.comparison_bits_at_plateau("quick").empty and PB.comparison_bits_missing("quick") == ""
 
 
-def test_an_fp32_twin_stands_in_marked(tmp_path, monkeypatch):
-    """A bf16 cell trained as its fp32 twin (`dmh grid --fp32`) fills its cell, marked †, and
-    the chapter's line names it; a bf16 run landed anyway replaces it unmarked."""
-    from dmh.experiments.fp32_twins import fp32_twin
+def test_a_bf16_twin_stands_in_marked_and_gets_no_verdict(tmp_path, monkeypatch):
+    """A cell whose run has not landed, with its bf16 twin landed, shows the twin marked ‡,
+    the chapter's line names it, and no verdict is drawn between it and DMH in float32; the
+    cell's own run, once landed, replaces it unmarked."""
+    from dmh.experiments.precision_twins import twin
     from dmh.report import plateau_bits as PB
     from dmh.report import stand_ins as SI
     at = _plateau(tmp_path, monkeypatch)
-    cell = next(c for c in C.comparison_configs("lfw", at) if (c.method, c.bits) == ("dsh", 12))
-    dmh = next(c for c in C.comparison_configs("lfw", at) if (c.method, c.bits) == ("dmh", 48))
-    assert cell.precision == dmh.precision == "bf16"
+    pick = {(c.method, c.bits): c for c in C.comparison_configs("lfw", at)}
+    cell, dmh = pick["dsh", 12], pick["dmh", 48]
+    assert cell.precision == dmh.precision == "fp32"
     at.store.save_run(run_record(dmh, metrics=_metrics(0.6, 0.6, 0.0)))
     assert SI.stand_in_line("paper", "comparison") == ""
-    at.store.save_run(run_record(fp32_twin(cell), metrics=_metrics(0.25, 0.25, 0.0)))
+    at.store.save_run(run_record(twin(cell), metrics=_metrics(0.25, 0.25, 0.0)))
     t = PB.comparison_bits_at_plateau("paper")
-    assert t.loc["DSH", ("LFW", 12)] == "0.2500 (1) †" and t.loc["DMH", ("LFW", 48)] == "0.6000 (1)"
+    assert t.loc["DSH", ("LFW", 12)] == "0.2500 (1) ‡" and t.loc["DMH", ("LFW", 48)] == "0.6000 (1)"
     line = SI.stand_in_line("paper", "comparison")
-    assert line.startswith("† Trained in float32 where the plateau profile trains in bfloat16 autocast "
-                           "(1 run: LFW DSH 12 bits seed 0)")
+    assert line.startswith("‡ Trained in bfloat16 where the plateau profile trains every method in "
+                           "float32 (1 run: LFW 12 bits, seed 0: DSH)")
     assert SI.stand_in_line("paper", "main") == ""
     at.store.save_run(run_record(cell, metrics=_metrics(0.3, 0.3, 0.0)))
     assert PB.comparison_bits_at_plateau("paper").loc["DSH", ("LFW", 12)] == "0.3000 (1)"
     assert SI.stand_in_line("paper", "comparison") == ""
-    at.store.save_run(run_record(fp32_twin(replace(cell, bits=48)), metrics=_metrics(0.5, 0.5, 0.0)))
-    assert "LFW DSH 48 bits seed 0" in SI.stand_in_line("paper", "comparison", bits=48)
+    at.store.save_run(run_record(twin(pick["dsh", 48]), metrics=_metrics(0.5, 0.5, 0.0)))
+    assert "LFW 48 bits, seed 0: DSH" in SI.stand_in_line("paper", "comparison", bits=48)
     assert SI.stand_in_line("paper", "comparison", bits=12) == ""
+    (row,) = PR.comparison_at_plateau("paper").to_dict("records")
+    assert (row["variant"], row["precision"], row["DMH precision"]) == ("DSH", "bf16", "fp32")
+    assert row["verdict"] == PR.ACROSS and row["difference"] == pytest.approx(-0.1)
 
 
 def test_longer_codes_that_underfit_said_by_hand(tmp_path, monkeypatch):

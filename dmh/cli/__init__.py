@@ -75,10 +75,6 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--only", nargs="+", metavar="PREFIX",
                    help="train only the runs whose names start with one of these (e.g. "
                         "dcdh-pins-48b-s1): the same records, the grids' other runs left for later")
-    s.add_argument("--fp32", action="store_true",
-                   help="train the profile's bfloat16 runs not landed yet in float32 instead, as "
-                        "their fp32 twins (for a CPU without AVX-512 BF16 or AMX, where bf16 is "
-                        "~10x slower): once landed, each is its cell's run, marked in the chapters")
     s.add_argument("--channels-last", action="store_true",
                    help="train in torch's channels_last memory format: faster convolutions on the "
                         "CPU; float sums in another order, so not bit-identical to a run without "

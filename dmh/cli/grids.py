@@ -14,7 +14,7 @@ def cmd_grid(a) -> None:
     from .runs import check_device
 
     if a.estimate:
-        return _estimate(a.grids, a.profile, a.workers, a.times, a.fp32)
+        return _estimate(a.grids, a.profile, a.workers, a.times)
     check_device(a.device)
     if a.channels_last:
         if a.stack > 1:  # fit_many's stacked model keeps torch's default layout
@@ -23,10 +23,10 @@ def cmd_grid(a) -> None:
 
         use_channels_last()  # read by each worker's fit, recorded by provenance
     run_grids(a.grids, a.profile, workers=a.workers, device=a.device, stack=a.stack,
-              only=tuple(a.only or ()), fp32=a.fp32, log=_log("+".join(a.grids)))
+              only=tuple(a.only or ()), log=_log("+".join(a.grids)))
 
 
-def _estimate(names: list[str], profile: str, workers: int, times: float = 1.0, fp32: bool = False) -> None:
+def _estimate(names: list[str], profile: str, workers: int, times: float = 1.0) -> None:
     """What each grid has left to train and about how long it takes on a CPU, training nothing;
     with `times`, its runs priced at that multiple of their epochs (planning a budget). A run
     two grids share is counted under the first."""
@@ -34,7 +34,7 @@ def _estimate(names: list[str], profile: str, workers: int, times: float = 1.0, 
     from ..experiments.profiles import get_profile
     from ..report.cost import grid_estimates
 
-    rows = grid_estimates(names, get_profile(profile), times, fp32)
+    rows = grid_estimates(names, get_profile(profile), times)
     total, kept = (sum(r[k] for r in rows) for k in ("cpu_s", "cpu_s, CPU keeps"))
     for r in rows:
         ds = r["grid"].partition("-")[2]
@@ -49,9 +49,9 @@ def _estimate(names: list[str], profile: str, workers: int, times: float = 1.0, 
     print(f"in all about {total / 3600:.2f} CPU hours{at}: {total / 3600 / n_workers:.2f} h on "
           f"{workers} single-thread workers (rates: the committed CPU records' mean seconds per "
           f"training image, as busy as their machines were)")
-    if get_profile(profile).precision == "bf16" and slow_bf16() and not fp32:
+    if get_profile(profile).precision == "bf16" and slow_bf16():
         print("this CPU has no native bfloat16 (AVX-512 BF16, AMX): the profile's bf16 runs train "
-              "several times slower here than these rates; --fp32 prices (and trains) them in float32")
+              "several times slower here than these rates")
     if kept != total:  # later seeds at the shorter codes: the cells no verdict rests on
         print(f"without a GPU, the cells the verdicts rest on (every seed at the longest code, the "
               f"first at the others): about {kept / 3600:.2f} CPU hours, {kept / 3600 / n_workers:.2f} h on "

@@ -9,7 +9,7 @@ from itertools import zip_longest
 
 from ..core.config import TrainConfig
 from ..methods import METHODS
-from .fp32_twins import landed_cell, like_for_like
+from .precision_twins import landed_cell, like_for_like
 from .open_protocols import OPEN
 from .profiles import Profile
 from .tuning import as_fields, candidates, hyperparameters, method_defaults
@@ -35,12 +35,12 @@ def times_epochs(c: TrainConfig, f: float) -> TrainConfig:
 
 def at_budget(c: TrainConfig, p: Profile, times: float = 1, landed: bool = True) -> TrainConfig:
     """`c` as the profile's result runs train: its epochs times `p.budget` of the dataset it
-    trains on (1 where absent) and `times`, in the profile's precision (fp32 for its
-    `fp32_methods`; with `landed`, a bf16 run's fp32 twin where only the twin landed:
-    `fp32_twins`) and that dataset's face crop (`p.face_crop`; the config's own where none)."""
-    c = replace(times_epochs(c, p.budget.get(c.dataset, 1) * times), precision=p.precision_of(c.method),
+    trains on (1 where absent) and `times`, in the profile's precision (with `landed` and
+    `p.stand_ins`, its twin in the other precision where only the twin landed:
+    `precision_twins`) and that dataset's face crop (`p.face_crop`; the config's own where none)."""
+    c = replace(times_epochs(c, p.budget.get(c.dataset, 1) * times), precision=p.precision,
                 face_crop=p.face_crop.get(c.dataset, c.face_crop))
-    return landed_cell(c, p.store) if landed else c
+    return landed_cell(c, p.store) if landed and p.stand_ins else c
 
 
 def headline_first(p: Profile) -> list[int]:
@@ -123,9 +123,11 @@ def ladder_configs(dataset: str, p: Profile) -> list[TrainConfig]:
 
 def plateau_pairs(dataset: str, p: Profile) -> list[tuple[TrainConfig, TrainConfig]]:
     """`study_nets` on validation at the result budget (`at_budget`) and twice it, both in one
-    precision (`like_for_like`): the doubling that says whether each is at its plateau."""
-    return [like_for_like(at_budget(c, p, 1, landed=False), at_budget(c, p, 2, landed=False), p.store)
-            for c in study_nets(dataset, p, budget=True)]
+    precision (`like_for_like`, where `p.stand_ins`): the doubling that says whether each is at
+    its plateau."""
+    pairs = [(at_budget(c, p, 1, landed=False), at_budget(c, p, 2, landed=False))
+             for c in study_nets(dataset, p, budget=True)]
+    return [like_for_like(a, b, p.store) if p.stand_ins else (a, b) for a, b in pairs]
 
 
 def plateau_configs(dataset: str, p: Profile) -> list[TrainConfig]:
@@ -188,8 +190,8 @@ def precision_configs(dataset: str, p: Profile) -> list[TrainConfig]:
 
 def precision_check_configs(dataset: str, p: Profile) -> list[TrainConfig]:
     """Every deep baseline's chosen config on validation (first seed, longest code, 1x) in
-    float32 and under bfloat16 autocast: the plateau profile trains every method in bf16, and
-    the precision grid's no-cost verdict is DMH's alone."""
+    float32 and under bfloat16 autocast: the precision grid's no-cost verdict is DMH's alone
+    (the plateau profile's first sittings trained every method in bf16: `precision_twins`)."""
     bases = [method_config(m, dataset, p, bits=p.longest, seed=p.seeds[0], eval_split="val")
              for m in METHODS if m != "dmh"]
     return [replace(b, precision=x) for b in bases for x in ("fp32", "bf16")]

@@ -18,7 +18,7 @@ from ..run.store import Store
 from .anchor_jobs import anchor_run
 from .budget_choice import choose_at_budget, rechoose_configs
 from .configs import tune_configs
-from .fp32_twins import PRECISION_GRIDS, in_fp32
+from .precision_twins import own_runs
 from .grids import GRIDS, parse
 from .jobs import ensure_checkpoint, floors, stack_groups, train_many, train_run
 from .open_protocols import open_protocols
@@ -43,8 +43,7 @@ def bf16_warning(configs: list[TrainConfig], device: str) -> str | None:
     return (f"warning: {n} of these runs train under bfloat16 autocast, and this CPU has no native "
             f"bfloat16 (none of {', '.join(sorted(NATIVE_BF16_FLAGS))} in /proc/cpuinfo): they train "
             f"several times slower here than in float32; a CPU with AVX-512 BF16 or AMX, or a GPU "
-            f"(--device cuda), trains them at the profile's speed; --fp32 trains them in float32 "
-            f"here (records say so; the chapters mark those cells)")
+            f"(--device cuda), trains them at the profile's speed")
 
 
 def train_pool(configs: list[TrainConfig], store: Store, *, workers: int = 2,
@@ -76,24 +75,24 @@ def _choose_all(ds: str, p: Profile, workers: int, device: str, stack: int, log)
         log(f"chose for {method} on {ds}: {out['chosen']}")
 
 
-def _rechoose(ds: str, p: Profile, workers: int, device: str, stack: int, log, fp32: bool = False) -> None:
+def _rechoose(ds: str, p: Profile, workers: int, device: str, stack: int, log) -> None:
     """Train what `budget_choice`'s rule needs until it needs nothing more (its first round
-    decides which methods it re-chooses), then write those choices."""
+    decides which methods it re-chooses), then write those choices. It reads a twin standing
+    in where one landed (`precision_twins`): a choice is a decision, not a verdict."""
     while todo := [c for c in rechoose_configs(ds, p) if not p.store.has_run(c)]:
-        train_pool(in_fp32(todo, p.store) if fp32 else todo, p.store, workers=workers, device=device, stack=stack, log=log)
+        train_pool(todo, p.store, workers=workers, device=device, stack=stack, log=log)
     for method in p.search:
         if out := choose_at_budget(method, ds, p):
             log(f"chose for {method} on {ds} at the budget: {out['chosen']} (at 1x: {out['chosen_at_1x']})")
 
 
 def run_grids(names: list[str], profile: str | Profile = "paper", *, workers: int = 2,
-              device: str = "cpu", stack: int = 1, only: tuple[str, ...] = (), fp32: bool = False,
-              log=print) -> None:
+              device: str = "cpu", stack: int = 1, only: tuple[str, ...] = (), log=print) -> None:
     """Run the named grids of a profile in order: the validation choices they need, then all
     deep runs in one pool, then examples (with the weights they read), shallow fits and floors.
     With `only` (run-name prefixes), just the deep runs and examples so named: the same
-    records, the grids' other runs left for later. With `fp32`, each bf16 run not stored trains
-    as its fp32 twin (`fp32_twins`: for a CPU without native bfloat16)."""
+    records, the grids' other runs left for later. Each cell trains its own run, in the
+    profile's precision, where a twin in the other precision stands in (`precision_twins`)."""
     p = get_profile(profile)
     only = tuple(only)
     keep = lambda cs: [c for c in cs if not only or c.name().startswith(only)]  # noqa: E731
@@ -101,18 +100,14 @@ def run_grids(names: list[str], profile: str | Profile = "paper", *, workers: in
     # never more torch threads than cores: oversubscribed OpenMP threads spin and crawl
     workers = max(1, min(workers, (os.cpu_count() or 1) // p.threads))
     parsed = [(n, *parse(n, p)) for n in names]
-    if fp32 and (own := [n for n, g, _ in parsed if g in [GRIDS[x] for x in PRECISION_GRIDS]]):
-        raise ValueError(f"--fp32 with {' '.join(own)}: that grid compares float32 with bfloat16, "
-                         f"so its bf16 runs cannot train in float32; leave out --fp32")
     for ds in dict.fromkeys(t for _, g, ds in parsed if g.chosen or g is GRIDS["tune"]
                             for t in ((ds,) if g is GRIDS["tune"] else g.trains_on(ds))):
         _choose_all(ds, p, workers, device, stack, log)
     for ds in dict.fromkeys(ds for _, g, ds in parsed if g is GRIDS["rechoose"]):
-        _rechoose(ds, p, workers, device, stack, log, fp32)  # before the configs that read its choices
+        _rechoose(ds, p, workers, device, stack, log)  # before the configs that read its choices
     # the runs each grid names, listed once, after the choices they read
-    items = {n: g.items(ds, p) for n, g, ds in parsed if g.job in ("deep", "examples")}
-    if fp32:
-        items = {n: in_fp32(cs, p.store) for n, cs in items.items()}
+    own = own_runs(p)
+    items = {n: g.items(ds, own) for n, g, ds in parsed if g.job in ("deep", "examples")}
     if only:
         _check_only(items, p, only)
     # several grids interleave run by run, so that each grid's first (headline) cells land

@@ -28,7 +28,8 @@ def budget_choice_frame(profile: str | Profile) -> pd.DataFrame:
 
 def budget_choice_frame_of(q: Profile | None) -> pd.DataFrame:
     """One row per trial at the budget of profile `q` (validation, longest code, first seed):
-    dataset, method, trial, its 1x validation mAP, its mAP at the budget (NaN until landed),
+    dataset, method, trial, its precision at the budget (a twin standing in where only that
+    landed: `precision_twins`), its 1x validation mAP, its mAP at the budget (NaN until landed),
     whether the 1x choice got worse there and `CHOSEN`: `yes` for the trial the rule keeps
     (the 1x choice where it did not get worse), `` for the others, `pending` while the rule
     waits on runs."""
@@ -39,7 +40,7 @@ def budget_choice_frame_of(q: Profile | None) -> pd.DataFrame:
             keep = B.winner([at for _, _, at in trials]) if worse else 0
             for i, (c, r, at) in enumerate(trials):
                 rows.append({"dataset": NAMES[ds], "method": label(m), "trial": _trial(c, space),
-                             "epochs": c.epochs, AT_1X: r["val_map_all"],
+                             "epochs": c.epochs, "precision": c.precision, AT_1X: r["val_map_all"],
                              AT_BUDGET: float("nan") if at is None else at,
                              "got worse": {None: "", True: "yes", False: "no"}[worse],
                              CHOSEN: "pending" if worse is None or keep is None else

@@ -2,8 +2,9 @@
 and each deep baseline at the longest code (test mAP@all, mean ± std over the seeds landed),
 beside the evidence that the budget is its plateau (validation mAP@all of the doubling past
 the budget: the plateau grid's run, or for DMH its own budget ladder, in the 1x profile's
-precision and crop, where the plateau grid's has not landed). Rows that have not landed say
-so; the lines price what the plateau grid has left."""
+precision and crop, where the plateau grid's has not landed), and the precision its seeds
+trained in (a bf16 twin stands in until the float32 run lands: `precision_twins`). Rows that
+have not landed say so; the lines price what the plateau grid has left."""
 from __future__ import annotations
 
 import numpy as np
@@ -16,7 +17,7 @@ from . import frames as F
 from .plateau_results import landed, landed_variants, plateau_evidence, plateau_of
 from .recipe import PLATEAU_GAIN, budget_frame
 
-COLUMNS = ["dataset", "method", "seeds", "test mAP@all", "epochs", "doubling past it",
+COLUMNS = ["dataset", "method", "seeds", "test mAP@all", "precision", "epochs", "doubling past it",
            "at its plateau", "evidence"]
 
 
@@ -26,19 +27,19 @@ def _mean_std(maps: list[float]) -> str:
     return f"{np.mean(maps):.4f}" + (f" ± {np.std(maps, ddof=1):.4f}" if len(maps) > 1 else "")
 
 
-def _landed_cells(q: Profile, ds: str) -> dict[str, list[float]]:
+def _landed_cells(q: Profile, ds: str) -> dict[str, list]:
     """Every method name (the plateau grid's naming: DMH, each one-change variant, each deep
-    baseline) -> test mAP@all of its landed seeds at the longest code (empty: none landed)."""
+    baseline) -> the records of its landed seeds at the longest code (empty: none landed)."""
     dmh = label("dmh")
-    cells = {dmh: [r.metrics["map_all"] for r in landed(f"main-{ds}", q) if r.config.bits == q.longest]}
+    cells = {dmh: [r for r in landed(f"main-{ds}", q) if r.config.bits == q.longest]}
     variants = [v for v in ABLATIONS if v != FULL_DMH]
     for d, name, recs in landed_variants(q, variants):
         if d == ds and name != FULL_DMH:
-            cells[f"{dmh}: {name}"] = [r.metrics["map_all"] for r in recs]
+            cells[f"{dmh}: {name}"] = recs
     cells.update({label(m): [] for m in METHODS if m != "dmh"})
     for r in landed(f"comparison-{ds}", q):
         if r.config.bits == q.longest and r.config.method != "dmh":
-            cells[label(r.config.method)].append(r.metrics["map_all"])
+            cells[label(r.config.method)].append(r)
     return cells
 
 
@@ -60,7 +61,8 @@ def convergence_table(profile: str | Profile) -> pd.DataFrame:
     rows, ladder = [], None
     for ds in q.datasets:
         name, budget = F.NAMES[ds], q.epochs[ds] * q.budget[ds]
-        for method, maps in _landed_cells(q, ds).items():
+        for method, recs in _landed_cells(q, ds).items():
+            maps = [r.metrics["map_all"] for r in recs]
             gain = float(ev.loc[(name, method), "gain"]) if len(ev) and (name, method) in ev.index else float("nan")
             source = "plateau grid" if gain == gain else "not trained"
             if gain != gain and method == label("dmh"):  # its own ladder, in the 1x profile's recipe
@@ -68,7 +70,8 @@ def convergence_table(profile: str | Profile) -> pd.DataFrame:
                 gain = _ladder_gain(ladder, ds, 2 * budget)
                 source = "DMH's budget ladder (1x recipe)" if gain == gain else source
             rows.append({"dataset": name, "method": method, "seeds": len(maps),
-                         "test mAP@all": _mean_std(maps), "epochs": budget,
+                         "test mAP@all": _mean_std(maps),
+                         "precision": "+".join(sorted({r.config.precision for r in recs})), "epochs": budget,
                          "doubling past it": gain,
                          "at its plateau": "unknown" if gain != gain else
                          ("yes" if gain < PLATEAU_GAIN else "no"),

@@ -95,16 +95,16 @@ def _rate(rate: dict, c) -> float | None:
     return fp32 * dmh_own / dmh_fp32 if fp32 and dmh_own and dmh_fp32 else None
 
 
-def grid_estimates(names: list[str], p, times: float = 1.0, fp32: bool = False) -> list[dict]:
+def grid_estimates(names: list[str], p, times: float = 1.0) -> list[dict]:
     """Per named grid of profile `p`: its runs, how many are left to train (a run two grids
     share counts under the first) and one thread's seconds for them at the CPU records'
     rates (`estimate_seconds`), with `times`, at that multiple of their epochs; the same for
     the runs a CPU keeps when no GPU is lent (every seed at the longest code, the first seed
     at the others: the cells the verdicts rest on). A grid that needs validation choices not
-    made yet is priced by its tune runs (`needs_tune`). With `fp32`, its bf16 runs not landed
-    are priced as their fp32 twins (`dmh grid --fp32`)."""
+    made yet is priced by its tune runs (`needs_tune`). Each cell is its own run, as the
+    runner trains it: a twin in the other precision standing in counts as left (`own_runs`)."""
     from ..experiments.configs import seeds_at, tune_configs
-    from ..experiments.fp32_twins import in_fp32
+    from ..experiments.precision_twins import own_runs
     from ..experiments.grids import parse
     from ..run.store import MissingRecord
 
@@ -113,11 +113,9 @@ def grid_estimates(names: list[str], p, times: float = 1.0, fp32: bool = False) 
         grid, ds = parse(name, p)
         needs_tune = False
         try:
-            configs = grid.items(ds, p) if grid.job == "deep" else []
+            configs = grid.items(ds, own_runs(p)) if grid.job == "deep" else []
         except MissingRecord:  # its configs need validation choices not made yet: the tune runs
             configs, needs_tune = tune_configs(ds, p), True
-        if fp32:
-            configs = in_fp32(configs, p.store)
         if times != 1:
             configs = [replace(c, epochs=max(1, round(c.epochs * times))) for c in configs]
         unique = list({c.name(): c for c in configs}.values())

@@ -28,7 +28,7 @@ def records_frame(records, **extra_cols) -> pd.DataFrame:
         c, m = r.config, r.metrics
         rows.append({"dataset": r.dataset, "bits": c.bits, "seed": c.seed, "trunk": c.trunk,
                      "head": c.head, "losses": "+".join(c.losses), "lam": c.lam, "mu": c.mu,
-                     "lr": c.lr, "epochs": c.epochs, "map_all": m["map_all"],
+                     "lr": c.lr, "epochs": c.epochs, "precision": c.precision, "map_all": m["map_all"],
                      "map_all_stable": m["map_all_stable"], "map_all_float": m["map_all_float"],
                      "p_at_r2": m["p_at_r2"], "p_at_10": m["precision_at_k"].get("10", np.nan),
                      "p_at_100": m["precision_at_k"].get("100", np.nan), "train_s": r.train_s,

@@ -10,6 +10,7 @@ import textwrap
 import pandas as pd
 
 from ..experiments.configs import FULL_DMH, ablation_configs, plateau_pairs
+from ..experiments.precision_twins import OTHER, own_runs
 from ..experiments.profiles import PLATEAU_BUDGET, Profile, get_profile
 from ..methods import METHODS, label
 from . import frames as F
@@ -124,9 +125,20 @@ def comparison_plateau_missing(profile: str | Profile) -> str:
     return "\n".join(out)
 
 
+# The verdict of a row whose runs trained in another precision than the baseline's (a twin
+# standing in, `precision_twins`): at the plateau budget bf16 moves methods apart.
+ACROSS = "no verdict across precisions"
+
+
+def _precisions(df: pd.DataFrame) -> pd.Series:
+    """Per (dataset, variant): its runs' precisions, `bf16`, `fp32` or `bf16+fp32`."""
+    return df.groupby(["dataset", "variant"], sort=False)["precision"].agg(lambda s: "+".join(sorted(set(s))))
+
+
 def _against(frames: list[pd.DataFrame], baseline: str) -> pd.DataFrame:
     """`verdict_table` of the runs in `frames` against `baseline` per dataset where both
-    landed, with each one's seeds and the baseline's."""
+    landed, with each one's seeds and the baseline's, and each one's precision and the
+    baseline's: where they differ the verdict is `ACROSS`."""
     df = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) \
         else pd.DataFrame()
     if not len(df):
@@ -139,7 +151,12 @@ def _against(frames: list[pd.DataFrame], baseline: str) -> pd.DataFrame:
     seeds = df.groupby(["dataset", "variant"], sort=False).size().rename("seeds").reset_index()
     own = seeds[seeds.variant == baseline].set_index("dataset")["seeds"].rename(f"{baseline} seeds")
     out = verdict_table(df, baseline).merge(seeds, on=["dataset", "variant"])
-    return out.merge(own, left_on="dataset", right_index=True)
+    out = out.merge(own, left_on="dataset", right_index=True)
+    prec = _precisions(df)
+    out["precision"] = [prec[d, v] for d, v in zip(out.dataset, out.variant)]
+    out[f"{baseline} precision"] = [prec[d, baseline] for d in out.dataset]
+    out.loc[out.precision != out[f"{baseline} precision"], "verdict"] = ACROSS
+    return out
 
 
 def main_plateau_lines(profile: str | Profile) -> str:
@@ -153,13 +170,15 @@ def main_plateau_lines(profile: str | Profile) -> str:
     out = [f"Profile `{q.name}`: {budgets}, {q.precision}; test queries, seeds {list(q.seeds)}."]
     if q.budget == PLATEAU_BUDGET:  # the budgets DMH's validation ladder was read for
         out.append(budget_lines(profile))
-    for ds in q.datasets:
-        stored, left = split_stored(f"main-{ds}", q)
+    for ds in q.datasets:  # a twin standing in is not the cell's run: left to train
+        stored, left = split_stored(f"main-{ds}", own_runs(q))
+        standing = len(split_stored(f"main-{ds}", q)[0]) - len(stored)
         s, unknown = estimate_seconds(left, q.store)
         hours = f", about {s / 3600:.1f} CPU hours" if not unknown else ""
         rest = f"; the rest: `{grid_command(f'main-{ds}', q)}`{hours}" if left else ""
+        twins = f" ({standing} more in {PRECISIONS[OTHER[q.precision]]} standing in)" if standing else ""
         out.append(f"{F.NAMES.get(ds, ds)}: {len(stored)} of {len(stored) + len(left)} runs "
-                   f"landed{rest}.")
+                   f"landed in {PRECISIONS[q.precision]}{twins}{rest}.")
     goals = ", ".join(f"{F.NAMES[d]} >= {v:.2f}" for d, v in GOAL_MAP.items())
     p10 = ", ".join(f"{F.NAMES[d]} precision@10 >= {v:.2f}" for d, v in GOAL_P_AT_10.items())
     out.append(f"The issue's goal at {q.longest} bits: mAP@all {goals}; {p10}; binary codes "
@@ -198,7 +217,9 @@ def variants_at_plateau(profile: str | Profile, variants: list[str]) -> dict[str
         return {}
     rows = ablation_at_plateau(profile, variants)
     return {v: "; ".join(f"{r.dataset} {r.variant} {r['variant mean']:.4f} ({r.seeds} seed{'s' * (r.seeds != 1)}) "
-                         f"vs {r['baseline mean']:.4f} ({spread_words(r['in seed std'])})"
+                         f"vs {r['baseline mean']:.4f} ("
+                         + (f"{r.precision} vs {r[f'{FULL_DMH} precision']}: {ACROSS}" if r.verdict == ACROSS
+                            else spread_words(r['in seed std'])) + ")"
                          for _, r in g.iterrows())
             for v, g in (rows.groupby("variant", sort=False) if len(rows) else ())}
 
@@ -207,14 +228,19 @@ def _baselines_said(profile) -> str:
     """` Against the deep baselines there ...`: per dataset, how many landed baselines DMH
     leads beyond two seed stds, and the strongest one; empty where none landed."""
     df, said = comparison_at_plateau(profile), []
-    for ds, g in (df.groupby("dataset", sort=False) if len(df) else ()):
+    for ds, everyone in (df.groupby("dataset", sort=False) if len(df) else ()):
+        g, across = everyone[everyone.verdict != ACROSS], everyone[everyone.verdict == ACROSS]
+        if not len(g):
+            continue
         best = g.loc[g["variant mean"].idxmax()]
         behind, ahead = int((g["in seed std"] < -BEYOND).sum()), g[g["in seed std"] > BEYOND]
         said.append(f"{ds}: DMH {best['baseline mean']:.4f} leads {behind} of {len(g)} landed baselines "
                     f"beyond two seed stds" + (f" and trails {len(ahead)} beyond them ({', '.join(ahead.variant)})"
                                                if len(ahead) else "")
                     + f"; the strongest, {best.variant}, {best['variant mean']:.4f} "
-                    f"({int(best.seeds)} seed{'s' * int(best.seeds != 1)}; {spread_words(best['in seed std'])})")
+                    f"({int(best.seeds)} seed{'s' * int(best.seeds != 1)}; {spread_words(best['in seed std'])})"
+                    + (f"; in another precision than DMH's, no verdict: {', '.join(across.variant)}"
+                       if len(across) else ""))
     return (" Against the deep baselines there ([comparison](comparison.html)): " + "; ".join(said)
             + ".") if said else ""
 

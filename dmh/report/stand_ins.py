@@ -1,18 +1,19 @@
-"""The plateau cells trained in float32 where the plateau profile trains bfloat16: fp32 twins
-(`experiments.fp32_twins`, `dmh grid --fp32`) standing in for bf16 runs not landed, on a CPU
-without native bfloat16. A chapter names them under its plateau tables. Reads records only."""
+"""The plateau cells read from a twin in the other precision: bfloat16 runs standing in for
+the float32 runs the plateau profile trains, until those land (`experiments.precision_twins`).
+A chapter names them under its plateau tables and draws no verdict across precisions. Reads
+records only."""
 from __future__ import annotations
 
-from ..experiments.fp32_twins import is_stand_in
+from ..experiments.precision_twins import is_stand_in
 from ..methods import label
 from . import frames as F
 from . import plateau_results as PR
 
-MARK = " †"
+MARK = " ‡"
 
 
 def stand_ins(profile, kind: str) -> list:
-    """The landed records of the plateau grids `<kind>-<ds>` that are fp32 twins standing in."""
+    """The landed records of the plateau grids `<kind>-<ds>` that are twins standing in."""
     q = PR.plateau_of(profile)
     return [r for ds in (q.datasets if q else ()) for r in PR.landed(f"{kind}-{ds}", q)
             if is_stand_in(r.config, q)]
@@ -24,10 +25,18 @@ def stand_in_line(profile, kind: str, bits: int | None = None) -> str:
     recs = [r for r in stand_ins(profile, kind) if bits in (None, r.config.bits)]
     if not recs:
         return ""
-    cells = ", ".join(f"{F.NAMES.get(r.dataset, r.dataset)} {label(r.config.method)} {r.config.bits} bits "
-                      f"seed {r.config.seed}" for r in recs)
-    return (f"{MARK.strip()} Trained in float32 where the plateau profile trains in bfloat16 autocast "
-            f"({len(recs)} run{'s' * (len(recs) != 1)}: {cells}): the fp32 twin of the cell's run "
-            f"(`dmh grid --fp32`), trained on a CPU without native bfloat16, where bf16 crawls; it "
-            f"is the cell's run (a bf16 run, if one lands, takes its place). The chapter Training budget and recipe "
-            f"measures what bf16 changes against fp32.")
+    q = PR.plateau_of(profile)
+    seeds = {}  # (dataset, bits, method) -> its seeds standing in
+    for r in recs:
+        seeds.setdefault((F.NAMES.get(r.dataset, r.dataset), r.config.bits, label(r.config.method)), []).append(r.config.seed)
+    groups = {}  # (dataset, bits, seeds) -> methods, to name each group of cells once
+    for (ds, bits, method), s in seeds.items():
+        groups.setdefault((ds, bits, tuple(sorted(s))), []).append(method)
+    cells = "; ".join(f"{ds} {bits} bits, seed{'s' * (len(s) > 1)} {', '.join(map(str, s))}: {', '.join(ms)}"
+                      for (ds, bits, s), ms in groups.items())
+    theirs, own = PR.PRECISIONS[recs[0].config.precision], PR.PRECISIONS[q.precision]
+    return (f"{MARK.strip()} Trained in {theirs} where the plateau profile trains every method in "
+            f"{own} ({len(recs)} run{'s' * (len(recs) != 1)}: {cells}): the twin "
+            f"of the cell's run, standing in until that lands (`dmh grid` trains it). At this "
+            f"budget the precision moves methods apart, some up and some down (chapter Training "
+            f"budget and recipe), so no verdict is drawn between a {theirs} cell and a {own} one.")
