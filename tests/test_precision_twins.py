@@ -78,3 +78,22 @@ def test_the_chapters_read_a_twin_the_runner_trains_the_cell(monkeypatch, tmp_pa
     runner.run_grids(["comparison-lfw"], p, workers=1, log=lambda s: None)
     assert cell in trained and twin(cell) not in trained
     assert {c.precision for c in trained} == {"fp32"}
+
+
+def test_the_runner_fits_shallow_methods_on_the_cells_own_trunks(monkeypatch, tmp_path):
+    """A bf16 twin of a DMH trunk landed: the shallow grid as read hashes with it, the runner
+    fits on the float32 trunk (the cell's own run)."""
+    from dmh.experiments.grids import GRIDS
+
+    monkeypatch.setenv("DMH_RUNS", str(tmp_path))
+    monkeypatch.setattr(C, "hyperparameters", lambda m, ds, prof, budget=False: {})
+    p = replace(get_profile("plateau"), name="twins", datasets=("lfw",))
+    trunk = next(s.trunk for s in GRIDS["shallow"].items("lfw", p) if s.trunk is not None)
+    p.store.save_run(run_record(twin(trunk)))
+    precisions = lambda specs: {s.trunk.precision for s in specs if s.trunk is not None}  # noqa: E731
+    assert precisions(GRIDS["shallow"].items("lfw", p)) == {"fp32", "bf16"}
+    fitted = []
+    monkeypatch.setattr(runner, "_make_each", lambda specs, *a, **k: (fitted.extend(specs), (0, 0))[1])
+    monkeypatch.setattr(runner, "_choose_all", lambda *a: None)
+    runner.run_grids(["shallow-lfw"], p, workers=1, log=lambda s: None)
+    assert fitted and precisions(fitted) == {"fp32"}

@@ -129,7 +129,7 @@ def run_grids(names: list[str], profile: str | Profile = "paper", *, workers: in
                     write_json(path, examples_record(c))
                 log(f"examples of {c.name()}: {path}{' (cached)' if cached else ''}")
         elif g.job == "shallow":
-            n, new = _make_each(g.items(ds, p), p.store.shallow_path, partial(shallow_run, store=p.store),
+            n, new = _make_each(g.items(ds, own), p.store.shallow_path, partial(shallow_run, store=p.store),
                                 workers)
             log(f"{name}: {n} shallow records, {n - new} cached, {new} fitted "
                 f"({time.perf_counter() - t:.1f} s)")
