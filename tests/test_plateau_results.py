@@ -211,6 +211,9 @@ def test_a_bf16_twin_stands_in_marked_and_gets_no_verdict(tmp_path, monkeypatch)
     at.store.save_run(run_record(twin(pick["dsh", 48]), metrics=_metrics(0.5, 0.5, 0.0)))
     assert "LFW 48 bits, seed 0: DSH" in SI.stand_in_line("paper", "comparison", bits=48)
     assert SI.stand_in_line("paper", "comparison", bits=12) == ""
+    plain = C.ablation_configs("lfw", at, ["plain trunk"])["plain trunk"][0]
+    at.store.save_run(run_record(twin(plain), metrics=_metrics(0.5, 0.5, 0.0)))
+    assert "LFW 48 bits, seed 0: DMH: plain trunk)" in SI.stand_in_line("paper", "ablation")  # by variant
     (row,) = PR.comparison_at_plateau("paper").to_dict("records")
     assert (row["variant"], row["precision"], row["DMH precision"]) == ("DSH", "bf16", "fp32")
     assert row["verdict"] == PR.ACROSS and row["difference"] == pytest.approx(-0.1)

@@ -5,9 +5,9 @@ records only."""
 from __future__ import annotations
 
 from ..experiments.precision_twins import is_stand_in
-from ..methods import label
 from . import frames as F
 from . import plateau_results as PR
+from .ladder import who
 
 MARK = " ‡"
 
@@ -26,9 +26,9 @@ def stand_in_line(profile, kind: str, bits: int | None = None) -> str:
     if not recs:
         return ""
     q = PR.plateau_of(profile)
-    seeds = {}  # (dataset, bits, method) -> its seeds standing in
+    seeds = {}  # (dataset, bits, method or DMH variant) -> its seeds standing in
     for r in recs:
-        seeds.setdefault((F.NAMES.get(r.dataset, r.dataset), r.config.bits, label(r.config.method)), []).append(r.config.seed)
+        seeds.setdefault((F.NAMES.get(r.dataset, r.dataset), r.config.bits, who(r.config)), []).append(r.config.seed)
     groups = {}  # (dataset, bits, seeds) -> methods, to name each group of cells once
     for (ds, bits, method), s in seeds.items():
         groups.setdefault((ds, bits, tuple(sorted(s))), []).append(method)
