@@ -217,6 +217,11 @@ def test_a_bf16_twin_stands_in_marked_and_gets_no_verdict(tmp_path, monkeypatch)
     (row,) = PR.comparison_at_plateau("paper").to_dict("records")
     assert (row["variant"], row["precision"], row["DMH precision"]) == ("DSH", "bf16", "fp32")
     assert row["verdict"] == PR.ACROSS and row["difference"] == pytest.approx(-0.1)
+    at.store.save_run(run_record(twin(dmh), metrics=_metrics(0.55, 0.55, 0.0)))  # DMH in bf16 too
+    (row,) = PR.comparison_at_plateau("paper").to_dict("records")  # read again in bf16: a verdict
+    assert (row["variant"], row["precision"], row["DMH precision"]) == ("DSH", "bf16", "bf16")
+    assert row["verdict"] != PR.ACROSS and row["difference"] == pytest.approx(-0.05)
+    assert row["variant mean"] == 0.5 and row["baseline mean"] == 0.55
 
 
 def test_longer_codes_that_underfit_said_by_hand(tmp_path, monkeypatch):

@@ -14,8 +14,8 @@ from ..experiments.precision_twins import OTHER, own_runs
 from ..experiments.profiles import PLATEAU_BUDGET, Profile, get_profile
 from ..methods import METHODS, label
 from . import frames as F
-from .ablations import verdict_table
 from .cost import estimate_seconds
+from .one_precision import ACROSS, against, in_one_precision
 from .plateau_plan import budget_lines
 from .reading import grid_command, split_stored
 from .spread import BEYOND, spread_words
@@ -68,10 +68,11 @@ def main_at_plateau(profile: str | Profile) -> pd.DataFrame:
 def ablation_at_plateau(profile: str | Profile, variants: list[str]) -> pd.DataFrame:
     """The named ablation variants against full DMH at the plateau budget, as far as both
     landed (test, longest code): `ablations.verdict_table` rows (the difference in units of
-    the larger seed std; DMH's own where a variant has one seed) with the seeds landed."""
-    q = plateau_of(profile)
-    frames = [F.records_frame(recs, variant=name) for _, name, recs in landed_variants(q, variants)]
-    return _against(frames, FULL_DMH)
+    the larger seed std; DMH's own where a variant has one seed) with the seeds landed, each
+    drawn in one precision (`one_precision`)."""
+    return in_one_precision(lambda v: against(
+        [F.records_frame(recs, variant=name) for _, name, recs in landed_variants(v, variants)], FULL_DMH),
+        plateau_of(profile))
 
 
 def landed_variants(q: Profile | None, variants: list[str]) -> list[tuple]:
@@ -84,12 +85,12 @@ def landed_variants(q: Profile | None, variants: list[str]) -> list[tuple]:
 
 def comparison_at_plateau(profile: str | Profile) -> pd.DataFrame:
     """Each deep baseline against DMH at the plateau budget and the longest code, as far as
-    both landed (test): `verdict_table` rows with the seeds landed."""
+    both landed (test): `verdict_table` rows with the seeds landed, each drawn in one precision
+    (`one_precision`)."""
     q = plateau_of(profile)
-    frames = [F.records_frame([r], variant=label(r.config.method))
-              for ds in (q.datasets if q else ()) for r in landed(f"comparison-{ds}", q)
-              if r.config.bits == q.longest]
-    out = _against(frames, label("dmh"))
+    out = in_one_precision(lambda v: against(
+        [F.records_frame([r], variant=label(r.config.method)) for ds in (v.datasets if v else ())
+         for r in landed(f"comparison-{ds}", v) if r.config.bits == v.longest], label("dmh")), q)
     if not len(out):
         return out
     p = get_profile(profile)  # each method's 1x mean at the same cell: did the budget help it?
@@ -123,40 +124,6 @@ def comparison_plateau_missing(profile: str | Profile) -> str:
             out.append(f"{F.NAMES[ds]}: no run at the plateau budget yet for {', '.join(missing)} "
                        f"(`{grid_command(f'comparison-{ds}', q)}`).")
     return "\n".join(out)
-
-
-# The verdict of a row whose runs trained in another precision than the baseline's (a twin
-# standing in, `precision_twins`): at the plateau budget bf16 moves methods apart.
-ACROSS = "no verdict across precisions"
-
-
-def _precisions(df: pd.DataFrame) -> pd.Series:
-    """Per (dataset, variant): its runs' precisions, `bf16`, `fp32` or `bf16+fp32`."""
-    return df.groupby(["dataset", "variant"], sort=False)["precision"].agg(lambda s: "+".join(sorted(set(s))))
-
-
-def _against(frames: list[pd.DataFrame], baseline: str) -> pd.DataFrame:
-    """`verdict_table` of the runs in `frames` against `baseline` per dataset where both
-    landed, with each one's seeds and the baseline's, and each one's precision and the
-    baseline's: where they differ the verdict is `ACROSS`."""
-    df = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) \
-        else pd.DataFrame()
-    if not len(df):
-        return df
-    df["dataset"] = df["dataset"].map(F.NAMES)
-    both = [ds for ds, g in df.groupby("dataset") if baseline in set(g.variant) and g.variant.nunique() > 1]
-    df = df[df.dataset.isin(both)]
-    if not len(df):
-        return df
-    seeds = df.groupby(["dataset", "variant"], sort=False).size().rename("seeds").reset_index()
-    own = seeds[seeds.variant == baseline].set_index("dataset")["seeds"].rename(f"{baseline} seeds")
-    out = verdict_table(df, baseline).merge(seeds, on=["dataset", "variant"])
-    out = out.merge(own, left_on="dataset", right_index=True)
-    prec = _precisions(df)
-    out["precision"] = [prec[d, v] for d, v in zip(out.dataset, out.variant)]
-    out[f"{baseline} precision"] = [prec[d, baseline] for d in out.dataset]
-    out.loc[out.precision != out[f"{baseline} precision"], "verdict"] = ACROSS
-    return out
 
 
 def main_plateau_lines(profile: str | Profile) -> str:
