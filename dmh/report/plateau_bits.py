@@ -18,8 +18,8 @@ from .stand_ins import MARK, stand_ins
 
 def comparison_bits_at_plateau(profile) -> pd.DataFrame:
     """Methods (rows, DMH first) x (dataset, bits) of test mAP@all at the plateau budget:
-    `mean ± std (seeds)` over the landed seeds, `value (1)` for one, marked † where a seed is an
-    fp32 twin standing in (`stand_ins`); '' where none landed. Empty without a plateau
+    `mean ± std (seeds)` over the landed seeds, `value (1)` for one, marked ‡ where a seed is a
+    twin in the other precision standing in (`stand_ins`); '' where none landed. Empty without a plateau
     profile or a landed run."""
     q = PR.plateau_of(profile)
     recs = [r for ds in (q.datasets if q else ()) for r in PR.landed(f"comparison-{ds}", q)]
@@ -28,9 +28,9 @@ def comparison_bits_at_plateau(profile) -> pd.DataFrame:
     df = F.records_frame(recs)
     df["dataset"] = df.dataset.map(lambda d: F.NAMES.get(d, d))
     t = F.mean_std(df, ["label", "dataset", "bits"], "map_all")
-    fp32 = {(label(r.config.method), F.NAMES.get(r.dataset, r.dataset), r.config.bits)
-            for r in stand_ins(profile, "comparison")}
-    t["cell"] = [f"{v} ({n})" + (MARK if k in fp32 else "")
+    standing = {(label(r.config.method), F.NAMES.get(r.dataset, r.dataset), r.config.bits)
+                for r in stand_ins(profile, "comparison")}
+    t["cell"] = [f"{v} ({n})" + (MARK if k in standing else "")
                  for v, n, k in zip(t.map_all, t.seeds, zip(t.label, t.dataset, t.bits))]
     wide = t.pivot(index="label", columns=["dataset", "bits"], values="cell")
     order = [label(m) for m in METHODS if label(m) in wide.index]
