@@ -53,6 +53,12 @@ def test_landed_cells_beside_1x(tmp_path, monkeypatch):
          "test mAP@all": "0.5000 ± 0.1414", "at 1x": "0.2500 ± 0.0707",
          "binary - float": pytest.approx(-0.1), "P@10": pytest.approx(0.4)}]
     assert PR.main_plateau_lines(one).splitlines()[1].startswith("LFW: 2 of 4 runs landed in float32")
+    from dmh.experiments.precision_twins import twin
+    at.store.save_run(run_record(twin(mains[0]), metrics=_metrics(0.9, 0.9, 0.9)))  # beside its own
+    t = PR.main_at_plateau(one)  # a row per precision, never one mean over both
+    assert [(r["precision"], r["seeds"], r["test mAP@all"]) for _, r in t.iterrows()] == \
+        [("fp32", 2, "0.5000 ± 0.1414"), ("bf16", 1, "0.9000")]
+    at.store.run_path(twin(mains[0])).unlink()
     assert PR.plateau_finding(one) == (
         "**At the plateau budget** ([chapter](main_results.html)), DMH at 48 bits: LFW 8 epochs "
         "(fp32): test mAP@all 0.5000 ± 0.1414 over 2 seeds (1x: 0.2500 ± 0.0707), "
@@ -143,20 +149,21 @@ def test_baselines_said_by_hand(monkeypatch):
     frame = pd.DataFrame({"dataset": ["LFW"] * 3, "variant": ["DDH", "DCDH", "DSH"],
                           "variant mean": [0.36, 0.67, 0.59], "baseline mean": [0.70] * 3,
                           "in seed std": [-30.0, -1.5, -9.0], "seeds": [2, 1, 2],
-                          "verdict": ["beyond two seed stds", "within two seed stds", "beyond two seed stds"]})
+                          "verdict": ["beyond two seed stds", "within two seed stds", "beyond two seed stds"],
+                          "precision": ["fp32"] * 3})
     monkeypatch.setattr(PR, "comparison_at_plateau", lambda p: frame)
     assert PR._baselines_said("paper") == (
-        " Against the deep baselines there ([comparison](comparison.html)): LFW: DMH 0.7000 leads "
+        " Against the deep baselines there ([comparison](comparison.html)): LFW, in fp32: DMH 0.7000 leads "
         "2 of 3 landed baselines beyond two seed stds; the strongest, DCDH, 0.6700 (1 seed; -1.5 seed "
         "std, within two seed stds).")
     frame.loc[1, ["variant mean", "in seed std"]] = [0.80, 5.0]  # DCDH ahead beyond two stds
     assert PR._baselines_said("paper").startswith(
-        " Against the deep baselines there ([comparison](comparison.html)): LFW: DMH 0.7000 leads "
+        " Against the deep baselines there ([comparison](comparison.html)): LFW, in fp32: DMH 0.7000 leads "
         "2 of 3 landed baselines beyond two seed stds and trails 1 beyond them (DCDH); the strongest, "
         "DCDH, 0.8000 (1 seed; +5.0 seed std, beyond two seed stds).")
     across = pd.concat([frame, pd.DataFrame([{"dataset": "LFW", "variant": "CSQ", "variant mean": 0.9,
                                               "baseline mean": 0.7, "in seed std": 20.0, "seeds": 2,
-                                              "verdict": PR.ACROSS}])], ignore_index=True)
+                                              "verdict": PR.ACROSS, "precision": "bf16"}])], ignore_index=True)
     monkeypatch.setattr(PR, "comparison_at_plateau", lambda p: across)  # CSQ in another precision
     said = PR._baselines_said("paper")
     assert "2 of 3 landed baselines" in said and "the strongest, DCDH" in said

@@ -6,6 +6,7 @@ records only: the book never trains these (a CPU takes sittings; see the recipe 
 from __future__ import annotations
 
 import textwrap
+from dataclasses import replace
 
 import pandas as pd
 
@@ -37,32 +38,39 @@ def _cells(df: pd.DataFrame, value: str) -> pd.DataFrame:
 
 
 def main_at_plateau(profile: str | Profile) -> pd.DataFrame:
-    """Per dataset and code length with a landed plateau run: its epochs and precision, the
+    """Per dataset, code length and precision with a landed plateau run (float32 first, then
+    the bf16 runs standing in: `in_each_precision`, never one mean over both): its epochs, the
     seeds landed, test mAP@all (mean ± std) beside the 1x main runs', the binary - float gap
     and precision@10 (means over the landed seeds). Empty where none landed."""
     p, q = get_profile(profile), plateau_of(profile)
     if q is None:
         return pd.DataFrame()
-    rows = []
+    rows, keys = [], ["dataset", "bits", "precision"]
     for ds in q.datasets:
-        runs = landed(f"main-{ds}", q)
+        runs = in_each_precision(f"main-{ds}", q)
         if not runs:
             continue
         at = F.records_frame(runs)
-        at["precision"] = [r.config.precision for r in runs]
         one = landed(f"main-{ds}", p)
-        mine = _cells(at, "map_all")
+        mine = F.mean_std(at, keys, "map_all").set_index(keys)
         before = _cells(F.records_frame(one), "map_all") if one else pd.DataFrame()
-        means = at.groupby(["dataset", "bits"])[["map_all", "map_all_float", "p_at_10"]].mean()
+        means = at.groupby(keys)[["map_all", "map_all_float", "p_at_10", "epochs"]].mean()
         for key in mine.index:
-            first = at[(at.dataset == key[0]) & (at.bits == key[1])].iloc[0]
-            rows.append({"dataset": F.NAMES.get(ds, ds), "bits": key[1], "epochs": int(first.epochs),
-                         "precision": first.precision, "seeds": int(mine.loc[key, "seeds"]),
+            rows.append({"dataset": F.NAMES.get(ds, ds), "bits": key[1], "epochs": int(means.loc[key, "epochs"]),
+                         "precision": key[2], "seeds": int(mine.loc[key, "seeds"]),
                          "test mAP@all": mine.loc[key, "map_all"],
-                         "at 1x": before.loc[key, "map_all"] if key in before.index else "",
+                         "at 1x": before.loc[key[:2], "map_all"] if key[:2] in before.index else "",
                          "binary - float": means.loc[key, "map_all"] - means.loc[key, "map_all_float"],
                          "P@10": means.loc[key, "p_at_10"]})
     return pd.DataFrame(rows)
+
+
+def in_each_precision(name: str, q: Profile) -> list:
+    """The records of grid `name` of plateau profile `q` in its own precision, then those of
+    the cells read in the other precision where that landed (the twins standing in, and those
+    beside a cell's own run): each cell once per precision."""
+    other = replace(q, precision=OTHER[q.precision])
+    return [r for v in (q, other) for r in landed(name, v) if r.config.precision == v.precision]
 
 
 def ablation_at_plateau(profile: str | Profile, variants: list[str]) -> pd.DataFrame:
@@ -201,7 +209,8 @@ def _baselines_said(profile) -> str:
             continue
         best = g.loc[g["variant mean"].idxmax()]
         behind, ahead = int((g["in seed std"] < -BEYOND).sum()), g[g["in seed std"] > BEYOND]
-        said.append(f"{ds}: DMH {best['baseline mean']:.4f} leads {behind} of {len(g)} landed baselines "
+        precision = " and ".join(sorted(set(g.precision)))  # the precision(s) its verdicts were drawn in
+        said.append(f"{ds}, in {precision}: DMH {best['baseline mean']:.4f} leads {behind} of {len(g)} landed baselines "
                     f"beyond two seed stds" + (f" and trails {len(ahead)} beyond them ({', '.join(ahead.variant)})"
                                                if len(ahead) else "")
                     + f"; the strongest, {best.variant}, {best['variant mean']:.4f} "
