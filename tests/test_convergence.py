@@ -38,6 +38,13 @@ def test_convergence_table_by_hand(tmp_path, monkeypatch):
                            f"({budget} epochs); 1 of them shown at their plateau (the doubling past it "
                            "added under 5%), 1 shown short of it (DMH), 1 without that run yet.")
     assert "`dmh grid plateau-lfw --profile quick-plateau` has" in line
+    from dmh.experiments.precision_twins import twin  # a bf16 twin beside DMH's seed 1: a row of its own
+    at.store.save_run(run_record(twin(pick["dmh", 48, 1]), metrics=_metrics(0.9, 0.9, 0.0)))
+    t2 = CV.convergence_table("quick")
+    dmh = t2[t2.method == "DMH"]
+    assert dmh[["precision", "seeds", "test mAP@all"]].values.tolist() == [["fp32", 2, "0.7000 ± 0.1414"],
+                                                                         ["bf16", 1, "0.9000"]]
+    assert CV.convergence_lines(t2, "quick").startswith("LFW: 3 of 12 methods")  # counted once
 
 
 def test_no_plateau_no_rows():

@@ -7,14 +7,17 @@ trained in (a bf16 twin stands in until the float32 run lands: `precision_twins`
 have not landed say so; the lines price what the plateau grid has left."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
 from ..experiments.configs import ABLATIONS, FULL_DMH
+from ..experiments.precision_twins import OTHER
 from ..experiments.profiles import Profile
 from ..methods import METHODS, label
 from . import frames as F
-from .plateau_results import landed, landed_variants, plateau_evidence, plateau_of
+from .plateau_results import in_each_precision, landed_variants, plateau_evidence, plateau_of
 from .recipe import PLATEAU_GAIN, budget_frame
 
 COLUMNS = ["dataset", "method", "seeds", "test mAP@all", "precision", "epochs", "doubling past it",
@@ -31,13 +34,14 @@ def _landed_cells(q: Profile, ds: str) -> dict[str, list]:
     """Every method name (the plateau grid's naming: DMH, each one-change variant, each deep
     baseline) -> the records of its landed seeds at the longest code (empty: none landed)."""
     dmh = label("dmh")
-    cells = {dmh: [r for r in landed(f"main-{ds}", q) if r.config.bits == q.longest]}
+    cells = {dmh: [r for r in in_each_precision(f"main-{ds}", q) if r.config.bits == q.longest]}
     variants = [v for v in ABLATIONS if v != FULL_DMH]
-    for d, name, recs in landed_variants(q, variants):
-        if d == ds and name != FULL_DMH:
-            cells[f"{dmh}: {name}"] = recs
+    for v in (q, replace(q, precision=OTHER[q.precision])):  # each cell once per precision
+        for d, name, recs in landed_variants(v, variants):
+            if d == ds and name != FULL_DMH:
+                cells.setdefault(f"{dmh}: {name}", []).extend(r for r in recs if r.config.precision == v.precision)
     cells.update({label(m): [] for m in METHODS if m != "dmh"})
-    for r in landed(f"comparison-{ds}", q):
+    for r in in_each_precision(f"comparison-{ds}", q):
         if r.config.bits == q.longest and r.config.method != "dmh":
             cells[label(r.config.method)].append(r)
     return cells
@@ -51,8 +55,9 @@ def _ladder_gain(ladder: pd.DataFrame, ds: str, epochs: int) -> float:
 
 
 def convergence_table(profile: str | Profile) -> pd.DataFrame:
-    """One row per dataset and method of the plateau profile's verdict grids (see the module
-    doc); empty for a profile without plateau runs."""
+    """One row per dataset, method of the plateau profile's verdict grids (see the module doc)
+    and precision its seeds landed in (float32 first; never one mean over both); empty for a
+    profile without plateau runs."""
     q = plateau_of(profile)
     if q is None:
         return pd.DataFrame(columns=COLUMNS)
@@ -61,21 +66,21 @@ def convergence_table(profile: str | Profile) -> pd.DataFrame:
     rows, ladder = [], None
     for ds in q.datasets:
         name, budget = F.NAMES[ds], q.epochs[ds] * q.budget[ds]
-        for method, recs in _landed_cells(q, ds).items():
-            maps = [r.metrics["map_all"] for r in recs]
+        for method, every in _landed_cells(q, ds).items():
             gain = float(ev.loc[(name, method), "gain"]) if len(ev) and (name, method) in ev.index else float("nan")
             source = "plateau grid" if gain == gain else "not trained"
             if gain != gain and method == label("dmh"):  # its own ladder, in the 1x profile's recipe
                 ladder = budget_frame(profile) if ladder is None else ladder
                 gain = _ladder_gain(ladder, ds, 2 * budget)
                 source = "DMH's budget ladder (1x recipe)" if gain == gain else source
-            rows.append({"dataset": name, "method": method, "seeds": len(maps),
-                         "test mAP@all": _mean_std(maps),
-                         "precision": "+".join(sorted({r.config.precision for r in recs})), "epochs": budget,
-                         "doubling past it": gain,
-                         "at its plateau": "unknown" if gain != gain else
-                         ("yes" if gain < PLATEAU_GAIN else "no"),
-                         "evidence": source})
+            for precision in sorted({r.config.precision for r in every}, key=lambda x: x != q.precision) or [""]:
+                maps = [r.metrics["map_all"] for r in every if r.config.precision == precision]
+                rows.append({"dataset": name, "method": method, "seeds": len(maps),
+                             "test mAP@all": _mean_std(maps), "precision": precision, "epochs": budget,
+                             "doubling past it": gain,
+                             "at its plateau": "unknown" if gain != gain else
+                             ("yes" if gain < PLATEAU_GAIN else "no"),
+                             "evidence": source})
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
@@ -88,6 +93,7 @@ def convergence_lines(df: pd.DataFrame, profile: str | Profile = "paper") -> str
     q, out = plateau_of(profile), []
     for code in q.datasets if q is not None else ():
         ds, g = F.NAMES[code], df[df.dataset == F.NAMES[code]]
+        g = g.sort_values("seeds", ascending=False, kind="stable").drop_duplicates("method")  # a row per precision
         if not len(g):
             continue
         got = g[g.seeds > 0]
