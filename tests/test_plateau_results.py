@@ -229,6 +229,13 @@ def test_a_bf16_twin_stands_in_marked_and_gets_no_verdict(tmp_path, monkeypatch)
     assert (row["variant"], row["precision"], row["DMH precision"]) == ("DSH", "bf16", "bf16")
     assert row["verdict"] != PR.ACROSS and row["difference"] == pytest.approx(-0.05)
     assert row["variant mean"] == 0.5 and row["baseline mean"] == 0.55
+    at2 = replace(at, seeds=(0, 1))  # both sides with seeds in both precisions: never a verdict
+    monkeypatch.setattr(PR, "plateau_of", lambda p: at2)
+    two = {(c.method, c.seed): c for c in C.comparison_configs("lfw", at2) if c.bits == 48}
+    at2.store.save_run(run_record(twin(two["dmh", 1]), metrics=_metrics(0.65, 0.65, 0.0)))
+    at2.store.save_run(run_record(two["dsh", 1], metrics=_metrics(0.45, 0.45, 0.0)))
+    (row,) = PR.comparison_at_plateau("paper").to_dict("records")  # DMH fp32+bf16 vs DSH bf16+fp32
+    assert (row["precision"], row["DMH precision"]) == ("bf16+fp32", "bf16+fp32") and row["verdict"] == PR.ACROSS
 
 
 def test_longer_codes_that_underfit_said_by_hand(tmp_path, monkeypatch):

@@ -24,7 +24,8 @@ def _precisions(df: pd.DataFrame) -> pd.Series:
 def against(frames: list[pd.DataFrame], baseline: str) -> pd.DataFrame:
     """`verdict_table` of the runs in `frames` against `baseline` per dataset where both
     landed, with each one's seeds and the baseline's, and each one's precision and the
-    baseline's: where they differ the verdict is `ACROSS`."""
+    baseline's: where they differ, or either side's seeds mix precisions, the verdict is
+    `ACROSS`."""
     df = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) \
         else pd.DataFrame()
     if not len(df):
@@ -41,7 +42,8 @@ def against(frames: list[pd.DataFrame], baseline: str) -> pd.DataFrame:
     prec = _precisions(df)
     out["precision"] = [prec[d, v] for d, v in zip(out.dataset, out.variant)]
     out[f"{baseline} precision"] = [prec[d, baseline] for d in out.dataset]
-    out.loc[out.precision != out[f"{baseline} precision"], "verdict"] = ACROSS
+    mixed = out.precision.str.contains("+", regex=False) | out[f"{baseline} precision"].str.contains("+", regex=False)
+    out.loc[(out.precision != out[f"{baseline} precision"]) | mixed, "verdict"] = ACROSS  # one precision each
     return out
 
 
