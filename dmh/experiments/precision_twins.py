@@ -18,8 +18,6 @@ from dataclasses import replace
 from ..core.config import TrainConfig
 from ..run.store import Store
 
-# Grids whose point is the precision itself: their bf16 runs are theirs, not stand-ins.
-PRECISION_GRIDS = ("precision", "bf16check")
 OTHER = {"fp32": "bf16", "bf16": "fp32"}
 
 
@@ -45,6 +43,12 @@ def like_for_like(a: TrainConfig, b: TrainConfig, store: Store) -> tuple[TrainCo
 def own_runs(p):
     """Profile `p` as the runner reads it: each cell its own run, no twin standing in."""
     return replace(p, stand_ins=False)
+
+
+def preferring_twins(p):
+    """Profile `p` with every cell read in the other precision where that landed (its own run
+    where not): the view a verdict falls back to, and each cell's twin beside its own run."""
+    return replace(p, precision=OTHER[p.precision])
 
 
 def is_stand_in(c: TrainConfig, profile) -> bool:

@@ -7,13 +7,11 @@ trained in (a bf16 twin stands in until the float32 run lands: `precision_twins`
 have not landed say so; the lines price what the plateau grid has left."""
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 import pandas as pd
 
 from ..experiments.configs import ABLATIONS, FULL_DMH
-from ..experiments.precision_twins import OTHER
+from ..experiments.precision_twins import preferring_twins
 from ..experiments.profiles import Profile
 from ..methods import METHODS, label
 from . import frames as F
@@ -36,7 +34,7 @@ def _landed_cells(q: Profile, ds: str) -> dict[str, list]:
     dmh = label("dmh")
     cells = {dmh: [r for r in in_each_precision(f"main-{ds}", q) if r.config.bits == q.longest]}
     variants = [v for v in ABLATIONS if v != FULL_DMH]
-    for v in (q, replace(q, precision=OTHER[q.precision])):  # each cell once per precision
+    for v in (q, preferring_twins(q)):  # each cell once per precision, as `in_each_precision`
         for d, name, recs in landed_variants(v, variants):
             if d == ds and name != FULL_DMH:
                 cells.setdefault(f"{dmh}: {name}", []).extend(r for r in recs if r.config.precision == v.precision)

@@ -5,11 +5,9 @@ preferring its bf16 twin, and the verdict is drawn there if both sides are then 
 precision (said so in the row); otherwise it gets none (`ACROSS`). Reads records only."""
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pandas as pd
 
-from ..experiments.precision_twins import OTHER
+from ..experiments.precision_twins import preferring_twins
 from . import frames as F
 from .ablations import verdict_table
 
@@ -54,7 +52,7 @@ def in_one_precision(table, q) -> pd.DataFrame:
     out = table(q)
     if q is None or not len(out) or not (out.verdict == ACROSS).any():
         return out
-    other = table(replace(q, precision=OTHER[q.precision]))
+    other = table(preferring_twins(q))
     other = other[other.verdict != ACROSS].set_index(["dataset", "variant"]) if len(other) else other
     rows = [other.loc[(r.dataset, r.variant)].to_dict() | {"dataset": r.dataset, "variant": r.variant}
             if r.verdict == ACROSS and len(other) and (r.dataset, r.variant) in other.index else r.to_dict()

@@ -6,12 +6,11 @@ records only: the book never trains these (a CPU takes sittings; see the recipe 
 from __future__ import annotations
 
 import textwrap
-from dataclasses import replace
 
 import pandas as pd
 
 from ..experiments.configs import FULL_DMH, ablation_configs, plateau_pairs
-from ..experiments.precision_twins import OTHER, own_runs
+from ..experiments.precision_twins import OTHER, own_runs, preferring_twins
 from ..experiments.profiles import PLATEAU_BUDGET, Profile, get_profile
 from ..methods import METHODS, label
 from . import frames as F
@@ -69,8 +68,7 @@ def in_each_precision(name: str, q: Profile) -> list:
     """The records of grid `name` of plateau profile `q` in its own precision, then those of
     the cells read in the other precision where that landed (the twins standing in, and those
     beside a cell's own run): each cell once per precision."""
-    other = replace(q, precision=OTHER[q.precision])
-    return [r for v in (q, other) for r in landed(name, v) if r.config.precision == v.precision]
+    return [r for v in (q, preferring_twins(q)) for r in landed(name, v) if r.config.precision == v.precision]
 
 
 def ablation_at_plateau(profile: str | Profile, variants: list[str]) -> pd.DataFrame:
