@@ -179,5 +179,10 @@ def test_plan_line_counts_a_shared_run_once(monkeypatch):
     assert "it keeps the cells the verdicts rest on (every seed at the longest code, the first " \
            "seed at each shorter one): about 11 CPU hours (~6 h on 2 cores). Cut: the 6 runs of " \
            "later seeds at the shorter codes (main-<ds>), and open-<ds>, cross-<ds>" in line
+    assert "GPU hours" not in line  # no lend rate given
+    from dmh.report.lend_rate import LendRate
+    priced = " ".join(PP.plan_line(plan, LendRate(1, 5, 7200.0, 360.0, ("G",))).split())
+    assert "DMH_PROFILE=plateau); at the rate of the GPU lends logged so far (1 on G, 5 short runs" in priced
+    assert "20 CPU seconds a second), that is about 0.7 GPU hours, 4 lends of 10 minutes;" in priced
     plan["left, CPU keeps"], plan["CPU hours left, CPU keeps"] = plan["left (not counted before)"], plan["CPU hours left"]
     assert "Cut: open-<ds>, cross-<ds> (the" in " ".join(PP.plan_line(plan).split())

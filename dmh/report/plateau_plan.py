@@ -11,6 +11,7 @@ from ..experiments.grids import GRIDS
 from ..experiments.profiles import PLATEAU_BUDGET, get_profile
 from .cost import estimate_seconds, grid_estimates
 from .frames import NAMES
+from .lend_rate import LendRate, lend_line
 from .recipe import PLATEAU_GAIN, budget_frame, gain_words
 
 # The grids that carry the verdicts, evidence first: every method at the budget and twice
@@ -71,9 +72,10 @@ def plan_frame(profile="plateau") -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def plan_line(plan: pd.DataFrame) -> str:
+def plan_line(plan: pd.DataFrame, rate: LendRate | None = None) -> str:
     """What landed of the distinct runs (a run two grids share counted once), what is left,
-    what a CPU keeps of it and what it cuts."""
+    what a CPU keeps of it and what it cuts; with `rate` (`lend_rate()`), what is left in
+    GPU hours at the logged lends' throughput."""
     total, kept = plan["CPU hours left"].sum(), plan["CPU hours left, CPU keeps"].sum()
     landed, left = plan["landed (not counted before)"].sum(), plan["left (not counted before)"].sum()
     cut_rows = plan[plan["left (not counted before)"] > plan["left, CPU keeps"]]
@@ -84,7 +86,8 @@ def plan_line(plan: pd.DataFrame) -> str:
         f"The verdict grids at the plateau budget: {int(landed)} of {int(landed + left)} distinct "
         f"runs landed; about {total:.0f} CPU hours left on one thread "
         f"(~{total / 2:.0f} h on this project's 2-core machine), so they train on a GPU "
-        f"(`scripts/device_grid.sh` with DMH_PROFILE=plateau). While only a CPU trains, it keeps "
+        f"(`scripts/device_grid.sh` with DMH_PROFILE=plateau)"
+        + (f"; {lend_line(rate, total)}" if rate else "") + ". While only a CPU trains, it keeps "
         f"the cells the verdicts rest on (every seed at the longest code, the first seed at each "
         f"shorter one): about {kept:.0f} CPU hours (~{kept / 2:.0f} h on 2 cores). Cut: {later}"
         + ", ".join(f"{k}-<ds>" for k in CUT_ON_CPU) + " (the unseen-people chapter stays at 1x).", 90)
