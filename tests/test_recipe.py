@@ -152,6 +152,16 @@ def test_fit_lines_by_hand():
     assert a.startswith("A: from 10 to 20 epochs the training softmax loss went 1.50 -> 0.10, the "
                         "center term 2.00 -> 1.00, validation mAP@all 0.200 -> 0.400; it fits")
     assert "at 20 epochs it does not yet fit its training identities" in b and "underfits" in b
+    assert "still gains" in a and "longer training or a larger trunk is the lever" in b
+    # the same losses, but the last doubling added under 5%: +4% (A) and +3% (B)
+    df["val mAP@all"] = [0.25, 0.26, 0.1, 0.103]
+    a, b = " ".join(fit_lines(df).split()).split(" B: ")
+    assert a.endswith("it fits its training identities (softmax loss under 0.2) and its last doubling "
+                      "added +4.0% validation mAP (under 5%): its codes have stopped gaining from epochs.")
+    assert b.endswith("at 20 epochs it does not yet fit its training identities (softmax loss above "
+                      "0.2), yet its last doubling added +3.0% validation mAP (under 5%): longer "
+                      "training has little left to give this trunk (each doubling buys less than the "
+                      "plateau rule asks), so a larger trunk or a better input is the lever.")
 
 
 def test_fit_frame_reads_the_budget_runs_logs():

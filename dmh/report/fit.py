@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..experiments.profiles import Profile, get_profile
 from .frames import NAMES
-from .recipe import study_records
+from .recipe import PLATEAU_GAIN, gain_words, study_records
 
 # Training cross-entropy under which the network is read as fitting its training identities
 # (a softmax loss of 0.2 is a mean probability of about 0.82 on the true identity).
@@ -32,9 +32,16 @@ def fit_frame(profile: str | Profile) -> pd.DataFrame:
             if rows else pd.DataFrame(rows))
 
 
+def _last_doubling(g: pd.DataFrame) -> float | None:
+    """The relative validation mAP gain of the longest run over the run of half its epochs."""
+    half = g[g.epochs * 2 == g.epochs.iloc[-1]]
+    return g["val mAP@all"].iloc[-1] / half["val mAP@all"].iloc[0] - 1 if len(half) else None
+
+
 def fit_lines(df: pd.DataFrame) -> str:
     """Per dataset: from the shortest to the longest run, how the training softmax loss and the
-    center term moved, and what that says (underfits / fits its identities and still gains)."""
+    center term moved, and what that says beside the last doubling's validation gain
+    (underfits / fits its identities; still gains / has stopped gaining from epochs)."""
     out = []
     for ds, g in df.groupby("dataset", sort=False):
         a, b = g.iloc[0], g.iloc[-1]
@@ -42,10 +49,22 @@ def fit_lines(df: pd.DataFrame) -> str:
                  f"{a['train softmax CE']:.2f} -> {b['train softmax CE']:.2f}, the center term "
                  f"{a['train center']:.2f} -> {b['train center']:.2f}, validation mAP@all "
                  f"{a['val mAP@all']:.3f} -> {b['val mAP@all']:.3f}")
-        if b["train softmax CE"] > FITS_CE:
+        gain = _last_doubling(g)
+        flat = gain is not None and gain < PLATEAU_GAIN
+        last = (f"its last doubling added {gain_words(gain)} validation mAP (under "
+                f"{PLATEAU_GAIN:.0%})") if flat else ""
+        if b["train softmax CE"] > FITS_CE and flat:  # more epochs fit it better, not its codes
+            verdict = (f"at {int(b.epochs)} epochs it does not yet fit its training identities "
+                       f"(softmax loss above {FITS_CE}), yet {last}: longer training has little "
+                       f"left to give this trunk (each doubling buys less than the plateau rule asks), so a "
+                       f"larger trunk or a better input is the lever")
+        elif b["train softmax CE"] > FITS_CE:
             verdict = (f"at {int(b.epochs)} epochs it does not yet fit its training identities "
                        f"(softmax loss above {FITS_CE}): it underfits, so the ceiling is not yet in "
                        f"sight; longer training or a larger trunk is the lever")
+        elif flat:
+            verdict = (f"it fits its training identities (softmax loss under {FITS_CE}) and {last}: "
+                       f"its codes have stopped gaining from epochs")
         else:
             verdict = (f"it fits its training identities (softmax loss under {FITS_CE}) and still "
                        f"gains while its center term falls: each identity's codes are still being "
