@@ -223,6 +223,8 @@ def test_grid_estimate_trains_nothing(monkeypatch, capsys):
         raise AssertionError("the runner was called")
 
     monkeypatch.setattr(dmh.experiments.runner, "run_grids", no_training)
+    import dmh.report.lend_rate as LR
+    monkeypatch.setattr(LR, "lend_rate", lambda: None)  # no lend logged: no GPU line
     assert main(["grid", "ladder-lfw", "search-pins", "--estimate"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("ladder-lfw: ") and " runs to train, about " in out[0]
@@ -239,6 +241,12 @@ def test_grid_estimate_trains_nothing(monkeypatch, capsys):
     assert kept.startswith("without a GPU, the cells the verdicts rest on")
     hours = [float(x.split(" CPU hours")[0].rsplit(" ", 1)[1]) for x in (total, kept)]
     assert 0 < hours[1] < hours[0]
+    # with a logged lend's rate (7200 CPU s in 360 s of wall), the total in GPU hours too
+    monkeypatch.setattr(LR, "lend_rate", lambda: LR.LendRate(1, 5, 7200.0, 360.0, ("G",)))
+    assert main(["grid", "main-lfw", "--estimate", "--times", "8"]) == 0
+    gpu = capsys.readouterr().out.splitlines()[2]
+    assert gpu.startswith("on a GPU: at the rate of the GPU lends logged so far (1 on G, 5 short runs")
+    assert f"that is about {hours[0] / 20:.1f} GPU hours" in gpu
     assert main(["grid", "nope-lfw", "--estimate"]) == 2
     assert "unknown grid 'nope-lfw'" in capsys.readouterr().err
 

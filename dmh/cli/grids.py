@@ -33,6 +33,7 @@ def _estimate(names: list[str], profile: str, workers: int, times: float = 1.0) 
     from ..core.provenance import slow_bf16
     from ..experiments.profiles import get_profile
     from ..report.cost import grid_estimates
+    from ..report.lend_rate import lend_line, lend_rate
 
     rows = grid_estimates(names, get_profile(profile), times)
     total, kept = (sum(r[k] for r in rows) for k in ("cpu_s", "cpu_s, CPU keeps"))
@@ -49,6 +50,8 @@ def _estimate(names: list[str], profile: str, workers: int, times: float = 1.0) 
     print(f"in all about {total / 3600:.2f} CPU hours{at}: {total / 3600 / n_workers:.2f} h on "
           f"{workers} single-thread workers (rates: the committed CPU records' mean seconds per "
           f"training image, as busy as their machines were)")
+    if total and (rate := lend_rate()):
+        print(f"on a GPU: {lend_line(rate, total / 3600)}")
     if get_profile(profile).precision == "bf16" and slow_bf16():
         print("this CPU has no native bfloat16 (AVX-512 BF16, AMX): the profile's bf16 runs train "
               "several times slower here than these rates")
