@@ -53,7 +53,7 @@ def test_findings_from_the_committed_records():
                                "0.229 vs 0.307 on LFW (-9.4 seed std)")
     assert "DMH's choice is better beyond seed noise on every dataset" in lines[1]
     # each variant's 1x verdict is followed by its verdict at the plateau budget, where it landed
-    assert "every dataset; at the plateau budget: LFW plain trunk 0.7408 (3 seeds) vs 0.7036" in lines[1]
+    assert "every dataset; at the plateau budget: LFW plain trunk 0.7408 (3 seeds, bf16) vs 0.7036" in lines[1]
     assert "no difference beyond seed noise; at the plateau budget: LFW softmax only" in lines[3]
     assert lines[4].startswith("**Against the baselines on LFW** ([chapter](comparison.html)), at 1x: DMH is "
                                "first at 4 of 4 code lengths; at 48 bits DMH 0.307 leads HashNet 0.223 by 8.4")

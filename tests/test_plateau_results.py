@@ -94,7 +94,7 @@ def test_ablation_at_plateau_by_hand(tmp_path, monkeypatch):
     assert row["in seed std"] == pytest.approx(-0.3 / 0.1414214, rel=1e-5)  # DMH's std: 1 seed
     assert row["verdict"] == "beyond two seed stds"
     assert PR.variant_at_plateau("quick", "plain trunk") == (
-        "LFW plain trunk 0.3000 (1 seed) vs 0.6000 (-2.1 seed std, beyond two seed stds)")
+        "LFW plain trunk 0.3000 (1 seed, fp32) vs 0.6000 (-2.1 seed std, beyond two seed stds)")
     assert PR.variant_at_plateau("quick", "FC hash head") == ""  # not landed there
 
 

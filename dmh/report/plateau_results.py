@@ -178,9 +178,10 @@ def plateau_finding(profile: str | Profile) -> str:
 
 
 def variant_at_plateau(profile: str | Profile, variant: str) -> str:
-    """`LFW plain trunk 0.7408 (3 seeds) vs 0.7036 (+4.3 seed std, beyond two seed stds)`:
+    """`LFW plain trunk 0.7408 (3 seeds, bf16) vs 0.7036 (+4.3 seed std, beyond two seed stds)`:
     one ablation variant against full DMH at the plateau budget, per dataset where both
-    landed; empty where none did (or the profile has no plateau runs)."""
+    landed, in the precision the verdict was drawn in; empty where none did (or the profile
+    has no plateau runs)."""
     return variants_at_plateau(profile, [variant]).get(variant, "")
 
 
@@ -189,7 +190,8 @@ def variants_at_plateau(profile: str | Profile, variants: list[str]) -> dict[str
     if plateau_of(profile) is None:
         return {}
     rows = ablation_at_plateau(profile, variants)
-    return {v: "; ".join(f"{r.dataset} {r.variant} {r['variant mean']:.4f} ({r.seeds} seed{'s' * (r.seeds != 1)}) "
+    return {v: "; ".join(f"{r.dataset} {r.variant} {r['variant mean']:.4f} ({r.seeds} seed{'s' * (r.seeds != 1)}"
+                         + ("" if r.verdict == ACROSS else f", {r.precision}") + ") "
                          f"vs {r['baseline mean']:.4f} ("
                          + (f"{r.precision} vs {r[f'{FULL_DMH} precision']}: {ACROSS}" if r.verdict == ACROSS
                             else spread_words(r['in seed std'])) + ")"
