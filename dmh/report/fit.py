@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..experiments.profiles import Profile, get_profile
 from .frames import NAMES
-from .recipe import PLATEAU_GAIN, gain_words, study_records
+from .recipe import PLATEAU_GAIN, gain_over_half, gain_words, study_records
 
 # Training cross-entropy under which the network is read as fitting its training identities
 # (a softmax loss of 0.2 is a mean probability of about 0.82 on the true identity).
@@ -32,12 +32,6 @@ def fit_frame(profile: str | Profile) -> pd.DataFrame:
             if rows else pd.DataFrame(rows))
 
 
-def _last_doubling(g: pd.DataFrame) -> float | None:
-    """The relative validation mAP gain of the longest run over the run of half its epochs."""
-    half = g[g.epochs * 2 == g.epochs.iloc[-1]]
-    return g["val mAP@all"].iloc[-1] / half["val mAP@all"].iloc[0] - 1 if len(half) else None
-
-
 def fit_lines(df: pd.DataFrame) -> str:
     """Per dataset: from the shortest to the longest run, how the training softmax loss and the
     center term moved, and what that says beside the last doubling's validation gain
@@ -49,8 +43,8 @@ def fit_lines(df: pd.DataFrame) -> str:
                  f"{a['train softmax CE']:.2f} -> {b['train softmax CE']:.2f}, the center term "
                  f"{a['train center']:.2f} -> {b['train center']:.2f}, validation mAP@all "
                  f"{a['val mAP@all']:.3f} -> {b['val mAP@all']:.3f}")
-        gain = _last_doubling(g)
-        flat = gain is not None and gain < PLATEAU_GAIN
+        gain = gain_over_half(g).iloc[-1]  # the last doubling's (NaN for a single run)
+        flat = gain < PLATEAU_GAIN
         last = (f"its last doubling added {gain_words(gain)} validation mAP (under "
                 f"{PLATEAU_GAIN:.0%})") if flat else ""
         if b["train softmax CE"] > FITS_CE and flat:  # more epochs fit it better, not its codes

@@ -45,9 +45,14 @@ def budget_frame(profile: str | Profile) -> pd.DataFrame:
                      "float val mAP@all": r.metrics["map_all_float"], "train_s": r.train_s,
                      "machine": machine_of(r)})
     df = pd.DataFrame(rows).sort_values(["dataset", "epochs"]).reset_index(drop=True)
-    prev = df.groupby("dataset")["val mAP@all"].shift()
-    df["gain over half"] = df["val mAP@all"] / prev - 1
+    df["gain over half"] = gain_over_half(df)
     return df
+
+
+def gain_over_half(df: pd.DataFrame) -> pd.Series:
+    """Each run's relative validation mAP gain over the run before it on its dataset's ladder
+    (rows sorted by epochs, each double the one before); NaN for the first."""
+    return df["val mAP@all"] / df.groupby("dataset")["val mAP@all"].shift() - 1
 
 
 def plateau_from(gains: pd.Series) -> int | None:
