@@ -279,3 +279,57 @@ def test_winners_borrow_the_spread_of_the_method_that_has_one():
     w = winners(df).iloc[0]
     assert (w["winner"], w["runner_up"]) == ("S", "A")
     assert w["seed_std_48"] == pytest.approx(0.02) and w["margin_over_std"] == pytest.approx(2.0)
+
+
+def test_dpsh_paper_pairs_by_hand():
+    """pairs='all': each batch image against every training image's latest output (its own
+    row updated first, the others as their batches left them; zero before)."""
+    y_all = torch.tensor([0, 1, 0, 2, 1, 0])
+    loss = DPSHLoss(eta=0.3, pairs="all")
+    loss.bind_training_set(y_all, K)
+    first = _h(1, n=3).detach()
+    loss.set_batch_index(torch.tensor([1, 3, 5]))
+    loss(first, None, y_all[[1, 3, 5]])
+    h = _h(2, n=3)
+    idx = [0, 2, 4]
+    loss.set_batch_index(torch.tensor(idx))
+    total, terms = loss(h, None, y_all[idx])
+    memory = torch.zeros(6, K, dtype=torch.float64)
+    memory[[1, 3, 5]] = first
+    memory[idx] = h.detach()
+    like = []
+    for a, i in enumerate(idx):
+        for j in range(6):
+            theta = 0.5 * sum(h[a, k].item() * memory[j, k].item() for k in range(K))
+            like.append(math.log1p(math.exp(theta)) - float(y_all[i] == y_all[j]) * theta)
+    quant = sum((_sgn(h[b, k].item()) - h[b, k].item()) ** 2 for b in range(3) for k in range(K)) / 3
+    assert terms["pair"].item() == pytest.approx(sum(like) / len(like))
+    assert total.item() == pytest.approx(sum(like) / len(like) + 0.3 * quant)
+    assert torch.allclose(loss.memory[idx].double(), h.detach(), atol=1e-7)  # kept in float32
+
+
+def test_dpsh_paper_pairs_need_the_loop():
+    loss = DPSHLoss(pairs="all")
+    with pytest.raises(ValueError, match="bind_training_set"):
+        loss(_h(), None, Y)
+    with pytest.raises(ValueError, match="pairs must be"):
+        DPSHLoss(pairs="some")
+
+
+def test_dpsh_paper_pairs_resume_to_the_same_weights_and_memory(easy_pickle, tmp_path):
+    """Its memory is part of the checkpoint: a run stopped after one epoch and resumed ends
+    where the uninterrupted run does. It never stacks (vmap cannot index the memory)."""
+    from dmh.experiments.jobs import stack_groups
+    from dmh.run.fit import fit, protocol_parts
+
+    cfg = TrainConfig(dataset=easy_pickle, method="dpsh", bits=12, epochs=2, batch_size=32,
+                      model_kwargs=TINY, threads=1, sampler="pk4",
+                      method_kwargs={"outputs": "linear", "eta": 0.002, "pairs": "all"})
+    train = protocol_parts(cfg)[0]
+    whole = fit(cfg, train, resume=False, progress=False)
+    assert fit(cfg, train, resume=False, progress=False, stop_after_epochs=1) is None
+    resumed = fit(cfg, train, progress=False)
+    for a, b in zip(whole.model.state_dict().values(), resumed.model.state_dict().values()):
+        assert torch.equal(a, b)
+    assert whole.history == [{**h, "seconds": w["seconds"]} for h, w in zip(resumed.history, whole.history)]
+    assert stack_groups([cfg, replace(cfg, seed=1)], 2) == [[cfg], [replace(cfg, seed=1)]]

@@ -261,6 +261,13 @@ def pairwise_lr_configs(dataset: str, p: Profile) -> list[TrainConfig]:
             for m in ("dsh", "dpsh") for lr in PAIRWISE_STUDY_LRS for s in ("random", "pk4")]
 
 
+def dpsh_pairs_configs(dataset: str, p: Profile) -> list[TrainConfig]:
+    """DPSH on validation with its chosen config: the batch's own pairs (the tune grid's run)
+    and its paper's pairs, each image against every training image (`DPSHLoss` pairs='all')."""
+    base = method_config("dpsh", dataset, p, bits=p.longest, seed=p.seeds[0], eval_split="val")
+    return [base, replace(base, method_kwargs={**base.method_kwargs, "pairs": "all"})]
+
+
 # What runs on the open protocols besides full DMH: its loss ablations (does the center
 # loss help people it never saw?) and every deep baseline, as in the comparison grid.
 OPEN_LOSS_VARIANTS = ("softmax only", "softmax + center", "softmax + quantization")

@@ -77,6 +77,8 @@ GRIDS = {
                       "recipe vs their papers' (Adam/AMSGrad, batch 256)"),
     "pairlr": Grid("deep", C.pairwise_lr_configs, True, "DSH and DPSH at lr 0.1 to 0.0001, random "
                    "and P x K batches, validation"),
+    "dpshpairs": Grid("deep", C.dpsh_pairs_configs, True, "DPSH on validation with the batch's "
+                      "own pairs and with its paper's (each image against every training image)"),
     "open": Grid("deep", lambda ds, p: C.open_configs("open", ds, p), True,
                  "DMH, its loss variants and the deep baselines on people "
                  "they never saw (open-lfw, open-pins)"),

@@ -44,7 +44,9 @@ def stack_groups(configs: list[TrainConfig], size: int) -> list[list[TrainConfig
     first was."""
     groups, filling = [], {}
     for c in configs:
-        if c.precision == "bf16":  # vmap drops autocast (`fit_many.StackedRuns`): bf16 trains alone
+        # vmap drops autocast (`fit_many.StackedRuns`): bf16 trains alone; so does a loss that
+        # keeps each training image's output (DPSH's pairs='all'), which vmap cannot index
+        if c.precision == "bf16" or c.method_kwargs.get("pairs") == "all":
             groups.append([c])
             continue
         g = filling.get(key := stack_key(c))

@@ -27,21 +27,58 @@ class DPSHLoss(nn.Module):
     50x the paper's weight, under which the codes learned nothing on faces; it stays the
     default because earlier records were made with it, and the paper's configs set 0.002
     (``dmh.experiments.tuning.METHOD_DEFAULTS``).
+    Pairs: ``'batch'`` (the default, of earlier records) sums over the batch's own pairs;
+    ``'all'`` is the paper's algorithm: each batch image against every training image, whose
+    latest output is kept in memory (updated as its batch passes; zero before), a constant
+    on the right of ``theta``. The training loop names the batch's rows of the training set
+    (``bind_training_set`` once, ``set_batch_index`` every step). With ``'batch'`` a batch's
+    pairs all share its BatchNorm statistics, which its codes can use to lower the loss
+    without telling people apart (``scripts/pair_objective.py``).
     ``terms``: ``'pair'``, ``'quant'`` (unweighted).
 
     Args:
         eta: weight of the quantization term (after the normalization above).
+        pairs: ``'batch'`` or ``'all'`` (above).
     """
 
-    def __init__(self, *, eta: float = 0.1) -> None:
+    def __init__(self, *, eta: float = 0.1, pairs: str = "batch") -> None:
         super().__init__()
-        self.eta = eta
+        if pairs not in ("batch", "all"):
+            raise ValueError(f"dpsh: pairs must be 'batch' or 'all', got {pairs!r}")
+        self.eta, self.pairs = eta, pairs
+        self.register_buffer("memory", torch.zeros(0, 0))  # (n_train, K) under 'all'
+        self.register_buffer("memory_labels", torch.zeros(0, dtype=torch.int64))
+        self._index: torch.Tensor | None = None
+
+    def bind_training_set(self, labels: torch.Tensor, n_bits: int) -> None:
+        """Under ``'all'``: a zero memory for each training image (``labels`` in training-set
+        order); nothing under ``'batch'``. Call before loading a checkpoint's state."""
+        if self.pairs == "all":
+            self.memory = torch.zeros(len(labels), n_bits, device=self.memory.device)
+            self.memory_labels = labels.to(self.memory.device)
+
+    def set_batch_index(self, idx: torch.Tensor) -> None:
+        """The next batch's rows of the training set (under ``'all'``)."""
+        self._index = idx.to(self.memory.device)
 
     def forward(self, h: torch.Tensor, logits: torch.Tensor,
                 y: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        i, j, same = all_pairs(y)
-        s = same.to(h.dtype)
-        theta = 0.5 * (h[i] * h[j]).sum(dim=1)
-        pair = (F.softplus(theta) - s * theta).sum() / max(1, len(i))
+        if self.pairs == "all":
+            pair = self._pair_term_against_memory(h)
+        else:
+            i, j, same = all_pairs(y)
+            s = same.to(h.dtype)
+            theta = 0.5 * (h[i] * h[j]).sum(dim=1)
+            pair = (F.softplus(theta) - s * theta).sum() / max(1, len(i))
         quant = (h - h.detach().sign()).pow(2).sum(dim=1).mean()
         return pair + self.eta * quant, {"pair": pair.detach(), "quant": quant.detach()}
+
+    def _pair_term_against_memory(self, h: torch.Tensor) -> torch.Tensor:
+        if self._index is None or len(self.memory) == 0:
+            raise ValueError("dpsh with pairs='all' needs the training loop to call "
+                             "bind_training_set and set_batch_index (dmh.run.fit does)")
+        idx, self._index = self._index, None
+        self.memory[idx] = h.detach().to(self.memory.dtype)  # first, as the paper's U is updated
+        s = (self.memory_labels[idx][:, None] == self.memory_labels[None, :]).to(h.dtype)
+        theta = 0.5 * h @ self.memory.to(h.dtype).T
+        return (F.softplus(theta) - s * theta).mean()

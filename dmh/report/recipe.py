@@ -241,7 +241,7 @@ def published_frame(profile: str | Profile) -> pd.DataFrame:
 
 def study_missing_line(profile: str | Profile,
                        kinds=("budget", "pairlr", "sampler", "trials", "published", "ladder",
-                              "trunk", "search", "precision", "centersampler", "batchk")) -> str:
+                              "trunk", "search", "precision", "centersampler", "batchk", "dpshpairs")) -> str:
     """How many study runs have not landed yet, and the command that trains them."""
     p = get_profile(profile)
     missing = [c.name() for k in kinds for ds in p.datasets for c in split_stored(f"{k}-{ds}", p)[1]]

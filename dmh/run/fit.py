@@ -164,6 +164,8 @@ def fit(cfg: TrainConfig, train_fs: FaceSet, *, resume: bool = True, progress: b
     steps_per_epoch = math.ceil(n / cfg.batch_size)
     total_steps = steps_per_epoch * cfg.epochs
     warmup_steps = steps_per_epoch * cfg.warmup_epochs
+    if hasattr(criterion, "bind_training_set"):  # a loss that keeps each image's output (DPSH)
+        criterion.bind_training_set(labels, cfg.bits)
     ckpt = checkpoint_path(cfg)
     start_epoch, history, train_s = 0, [], 0.0
     state = read_checkpoint(ckpt, device) if resume and ckpt.exists() else None
@@ -204,6 +206,8 @@ def fit(cfg: TrainConfig, train_fs: FaceSet, *, resume: bool = True, progress: b
             for m in (model, criterion):  # methods with a schedule of their own (HashNet)
                 if hasattr(m, "set_progress"):
                     m.set_progress(step / total_steps)
+            if hasattr(criterion, "set_batch_index"):
+                criterion.set_batch_index(idx)
             loss, terms = sgd_step(model, criterion, opt, xb, yb, cfg.precision)
             for k, v in terms.items():
                 sums[k] = sums.get(k, 0.0) + float(v) * len(idx)

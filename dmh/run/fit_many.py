@@ -176,6 +176,9 @@ def fit_many(cfgs: list[TrainConfig], train_fs: FaceSet, *, device: str = "cpu",
     if len({stack_key(c) for c in cfgs}) != 1:
         raise ValueError("fit_many: the configs differ in more than seed, lr and loss weights "
                          "(dmh.run.fit_many.stack_key)")
+    if any(c.method_kwargs.get("pairs") == "all" for c in cfgs):
+        raise ValueError("fit_many: DPSH with pairs='all' keeps each training image's output and "
+                         "trains unstacked (dmh.experiments.jobs.stack_groups)")
     cfg, m = cfgs[0], len(cfgs)
     torch.set_num_threads(cfg.threads)
     classes, y_train = np.unique(train_fs.labels, return_inverse=True)
