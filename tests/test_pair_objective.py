@@ -88,3 +88,30 @@ def test_lines_above_the_perfect_code():
     assert text.endswith("above the perfect code's, so lowering the loss still means telling people apart.")
     below_not_fallen = " ".join(PO.objective_lines(pd.DataFrame([_row(40, 0.6, 0.1), _row(80, 0.5, 0.2)])).split())
     assert below_not_fallen.endswith("rewards more than telling people apart.")
+
+
+def test_paper_pairs_lines_read_the_grid(tmp_path, monkeypatch):
+    """The line from stand-in records of the two runs and of the random floor."""
+    from dataclasses import replace
+
+    from dmh.core.atomic import write_json
+    from dmh.experiments.configs import dpsh_pairs_configs
+    from dmh.experiments.profiles import PROFILES
+
+    monkeypatch.setenv("DMH_RUNS", str(tmp_path))
+    p = replace(PROFILES["quick"], name="test-quick")
+    write_json(p.store.chosen_path("dpsh", "lfw"), {"chosen": {"lr": 0.1}})
+    stored = {}
+    monkeypatch.setattr(type(p.store), "has_run", lambda self, c: c.name() in stored)
+    monkeypatch.setattr(type(p.store), "load_run",
+                        lambda self, c, cmd=None: type("R", (), {"metrics": {"map_all": stored[c.name()]}}))
+    monkeypatch.setattr("dmh.report.reading.floors_frame", lambda p: pd.DataFrame(
+        [{"dataset": "lfw", "method": "random", "bits": p.longest, "map_all": 0.01}]))
+    batch, paper = dpsh_pairs_configs("lfw", p)
+    assert paper.method_kwargs["pairs"] == "all" and "pairs" not in batch.method_kwargs
+    assert " ".join(PO.paper_pairs_lines(p).split()).endswith(
+        "has not landed (`dmh grid dpshpairs-lfw --profile test-quick`).")
+    stored.update({batch.name(): 0.1, paper.name(): 0.013})
+    assert " ".join(PO.paper_pairs_lines(p).split()) == (
+        "LFW: DPSH with its paper's pairs (each image against every training image) val mAP@all "
+        "0.0130, with the batch's own pairs 0.1000; twice the random codes' 0.0200: learns nothing.")

@@ -123,4 +123,32 @@ def objective_lines(df: pd.DataFrame) -> str:
         else:
             s += ": above the perfect code's, so lowering the loss still means telling people apart."
         out.append(s)
-    return "\n".join(textwrap.fill(s, 90) for s in out)
+    return "\n".join(textwrap.fill(s, 90, break_on_hyphens=False) for s in out)
+
+
+def paper_pairs_lines(profile: str | Profile) -> str:
+    """Per dataset: DPSH on validation with its paper's pairs (each image against every
+    training image) beside the batch's own pairs (`dpshpairs-<ds>`), against the
+    learned-nothing line (twice the random codes' mAP@all at the longest code)."""
+    from ..experiments.configs import dpsh_pairs_configs
+    from .reading import floors_frame
+
+    p = get_profile(profile)
+    floors = floors_frame(p)
+    floor = floors[(floors.method == "random") & (floors.bits == p.longest)].set_index("dataset").map_all
+    out = []
+    for ds in p.datasets:
+        cmd = grid_command(f"dpshpairs-{ds}", p)
+        got = {c.method_kwargs.get("pairs", "batch"): p.store.load_run(c, cmd).metrics["map_all"]
+               for c in dpsh_pairs_configs(ds, p) if p.store.has_run(c)}
+        if "all" not in got:
+            out.append(f"{NAMES[ds]}: DPSH with its paper's pairs has not landed (`{cmd}`).")
+            continue
+        line = 2 * floor[ds]
+        s = (f"{NAMES[ds]}: DPSH with its paper's pairs (each image against every training image) "
+             f"val mAP@all {got['all']:.4f}" + (f", with the batch's own pairs {got['batch']:.4f}"
+                                                 if "batch" in got else "")
+             + f"; twice the random codes' {line:.4f}: "
+             + ("learns." if got["all"] >= line else "learns nothing."))
+        out.append(s)
+    return "\n".join(textwrap.fill(s, 90, break_on_hyphens=False) for s in out)
