@@ -11,7 +11,8 @@ loss weight), in chunks of `--every` epochs under the run's own cosine schedule,
 under DMH_RUNS (never the committed records). After each chunk it prints: the epoch's loss
 terms; the validation mAP@all of the binary codes and of the float outputs; the training
 images' own fit (`training_fit`); the mean |u| of the outputs and the share of their bits
-within 0.1 of 0. Writes nothing but the run's checkpoint."""
+within 0.1 of 0; for a pairwise loss, its pair term on the run's own outputs with BatchNorm's
+running statistics and with each batch's own (`pair_objective.model_pair_terms`). Writes nothing but the run's checkpoint."""
 from __future__ import annotations
 
 import argparse
@@ -23,6 +24,7 @@ import numpy as np
 from dmh.experiments.configs import method_config
 from dmh.experiments.profiles import get_profile
 from dmh.methods import create_method
+from dmh.report.pair_objective import PAIR_TERM, model_pair_terms
 from dmh.run.checkpoint import read_checkpoint
 from dmh.run.encode import Normalizer, encode
 from dmh.run.evaluate import score_codes, training_fit
@@ -57,11 +59,17 @@ def snapshot(cfg, train, query, n_classes: int) -> dict:
     m = score_codes(q.codes, g.codes, query.labels, train.labels, cfg.bits,
                     qfeatures=q.features, gfeatures=g.features)
     u = np.abs(g.features)
+    pair = {}
+    if cfg.method in PAIR_TERM:  # the loss on the run's own outputs, both BatchNorm modes
+        terms = model_pair_terms(model, cfg.method, train.images, train.labels, norm,
+                                 sampler=cfg.sampler, batch_size=cfg.batch_size)
+        pair = {f"pair_{k}_statistics": round(v, 4) for k, v in terms.items()}
     return {"epoch": state["epoch"], **{k: round(v, 4) for k, v in state["history"][-1].items()
                                         if k not in ("epoch", "seconds")},
             "val_map": round(m["map_all"], 4), "val_map_float": round(m["map_all_float"], 4),
             "train_fit": round(training_fit(g.codes, train.labels), 4),
-            "mean_abs_u": round(float(u.mean()), 4), "near_zero": round(float((u < 0.1).mean()), 3)}
+            "mean_abs_u": round(float(u.mean()), 4), "near_zero": round(float((u < 0.1).mean()), 3),
+            **pair}
 
 
 def main() -> None:

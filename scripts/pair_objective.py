@@ -19,11 +19,11 @@ import json
 import numpy as np
 import torch
 
-from dmh.report.pair_objective import pair_loss
+from dmh.report.pair_objective import batch_outputs, pair_loss
 from dmh.methods import create_method
 from dmh.run.batches import epoch_batches
 from dmh.run.checkpoint import read_checkpoint
-from dmh.run.encode import Normalizer, encode
+from dmh.run.encode import Normalizer
 from dmh.run.fit import protocol_parts
 from dmh.run.store import checkpoint_file
 from dmh.core.config import TrainConfig
@@ -54,14 +54,7 @@ def main() -> None:
         norm = Normalizer(**state["normalizer"])
         labels = torch.from_numpy(y.astype(np.int64))
         batches = epoch_batches("pk4", labels, 64, torch.Generator().manual_seed(0))
-        if a.batch_statistics:  # as in training: BatchNorm normalizes by each batch's own stats
-            model.train()
-            with torch.no_grad():
-                outputs = [model(norm(torch.from_numpy(train.images[i.numpy()])))[0].float()
-                           for i in batches]
-        else:
-            u = torch.from_numpy(encode(model, train.images, norm).features)
-            outputs = [u[i] for i in batches]
+        outputs = batch_outputs(model, train.images, norm, batches, batch_statistics=a.batch_statistics)
         crit = loss_for(a.loss, cfg.bits)
         for s in SCALES:
             pair, pos, neg, size = [], [], [], []

@@ -115,3 +115,27 @@ def test_paper_pairs_lines_read_the_grid(tmp_path, monkeypatch):
     assert " ".join(PO.paper_pairs_lines(p).split()) == (
         "LFW: DPSH with its paper's pairs (each image against every training image) val mAP@all "
         "0.0130, with the batch's own pairs 0.1000; twice the random codes' 0.0200: learns nothing.")
+
+
+def test_model_pair_terms_leave_the_model_as_it_was():
+    """Running statistics: the pair term of what retrieval encodes (by hand from `encode`);
+    batch statistics differ; the model's BatchNorm state is untouched by either."""
+    from conftest import TINY
+    from dmh.core.config import TrainConfig
+    from dmh.methods import create_method
+    from dmh.run.encode import Normalizer, encode
+
+    torch.manual_seed(0)
+    cfg = TrainConfig(method="dpsh", bits=8, model_kwargs=TINY, method_kwargs={"outputs": "linear"})
+    model, _ = create_method(cfg, n_classes=4)
+    images = np.random.default_rng(0).integers(0, 256, (32, 3, 32, 32), dtype=np.uint8)
+    labels = np.repeat(np.arange(4), 8)
+    norm = Normalizer.fit(images)
+    model.train()  # as a model fresh from training would be
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    terms = PO.model_pair_terms(model, "dpsh", images, labels, norm, batch_size=16)
+    assert all(torch.equal(v, model.state_dict()[k]) for k, v in before.items()) and model.training
+    y, batches = PO.drawn_batches(labels, "pk4", 16)
+    u = torch.from_numpy(encode(model, images, norm).features)
+    assert terms["running"] == pytest.approx(PO.pair_term("dpsh", u, y, batches), rel=1e-5)
+    assert terms["batch"] != pytest.approx(terms["running"], rel=1e-3)

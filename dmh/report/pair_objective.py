@@ -5,6 +5,7 @@ training ended at and the validation mAP that training reached. A run whose trai
 falls below the perfect code's lowered its loss by more than telling people apart."""
 from __future__ import annotations
 
+import copy
 import textwrap
 
 import numpy as np
@@ -70,6 +71,30 @@ def best_scale(method: str, labels: np.ndarray, bits: int, *, sampler: str = "pk
         return best, scale, pair_term(method, 0.0 * codes, y, batches)
     finally:
         torch.set_num_threads(threads)
+
+
+def batch_outputs(model: torch.nn.Module, images: np.ndarray, norm, batches: list, *,
+                  batch_statistics: bool) -> list[torch.Tensor]:
+    """A trained model's outputs for each batch of `images` (no augmentation): with
+    BatchNorm's running statistics, as retrieval encodes, or with each batch's own, as the
+    training loss saw them (on a copy: a training-mode forward moves running statistics)."""
+    model = copy.deepcopy(model).train(batch_statistics)
+    with torch.no_grad():
+        return [model(norm(torch.from_numpy(images[i.numpy()])))[0].float() for i in batches]
+
+
+def model_pair_terms(model: torch.nn.Module, method: str, images: np.ndarray, labels: np.ndarray,
+                     norm, *, sampler: str = "pk4", batch_size: int = 64) -> dict[str, float]:
+    """`method`'s pair term on a trained model's own outputs over one epoch's batches
+    (`drawn_batches`): `running` (BatchNorm's running statistics, as retrieval encodes) and
+    `batch` (each batch's own, as training computed the loss)."""
+    y, batches = drawn_batches(labels, sampler, batch_size)
+    out = {}
+    for k in ("running", "batch"):
+        hs = batch_outputs(model, images, norm, batches, batch_statistics=k == "batch")
+        out[k] = float(np.mean([float(pair_loss(method, h.shape[1])(h, h, y[i])[0])
+                                for h, i in zip(hs, batches)]))
+    return out
 
 
 def objective_frame(profile: str | Profile, labels_of) -> pd.DataFrame:
