@@ -85,7 +85,7 @@ def test_lines_below_the_perfect_code_and_falling():
 
 def test_lines_above_the_perfect_code():
     text = " ".join(PO.objective_lines(pd.DataFrame([_row(10, 0.6851, 0.03)])).split())
-    assert text.endswith("above the perfect code's, so lowering the loss still means telling people apart.")
+    assert text.endswith("above the perfect code's, which a code that tells people apart would still lower.")
     below_not_fallen = " ".join(PO.objective_lines(pd.DataFrame([_row(40, 0.6, 0.1), _row(80, 0.5, 0.2)])).split())
     assert below_not_fallen.endswith("rewards more than telling people apart.")
 

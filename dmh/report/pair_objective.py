@@ -146,7 +146,7 @@ def objective_lines(df: pd.DataFrame) -> str:
             s += (": below the perfect code's, so the loss rewards more than telling people apart"
                   + (", and validation mAP fell as training lowered it." if fell else "."))
         else:
-            s += ": above the perfect code's, so lowering the loss still means telling people apart."
+            s += ": above the perfect code's, which a code that tells people apart would still lower."
         out.append(s)
     return "\n".join(textwrap.fill(s, 90, break_on_hyphens=False) for s in out)
 
