@@ -12,7 +12,9 @@ under DMH_RUNS (never the committed records). After each chunk it prints: the ep
 terms; the validation mAP@all of the binary codes and of the float outputs; the training
 images' own fit (`training_fit`); the mean |u| of the outputs and the share of their bits
 within 0.1 of 0; for a pairwise loss, its pair term on the run's own outputs with BatchNorm's
-running statistics and with each batch's own (`pair_objective.model_pair_terms`). Writes nothing but the run's checkpoint."""
+running statistics and with each batch's own (`pair_objective.model_pair_terms`).
+`--norm group` swaps the trunk's BatchNorm for per-image GroupNorm: does the run still get
+worse with epochs when its loss cannot read the batch? Writes nothing but the run's checkpoint."""
 from __future__ import annotations
 
 import argparse
@@ -20,6 +22,7 @@ import json
 from dataclasses import replace
 
 import numpy as np
+from torch import nn
 
 from dmh.experiments.configs import method_config
 from dmh.experiments.profiles import get_profile
@@ -28,6 +31,7 @@ from dmh.report.pair_objective import PAIR_TERM, model_pair_terms
 from dmh.run.checkpoint import read_checkpoint
 from dmh.run.encode import Normalizer, encode
 from dmh.run.evaluate import score_codes, training_fit
+import dmh.run.fit as fit_module
 from dmh.run.fit import fit, protocol_parts
 from dmh.run.store import checkpoint_path
 
@@ -48,10 +52,31 @@ def overridden(cfg, sets: list[str]):
     return replace(cfg, **kw)
 
 
-def snapshot(cfg, train, query, n_classes: int) -> dict:
+def without_batch_statistics(built):
+    """(model, loss) with every BatchNorm2d swapped for GroupNorm(1, C): each image normalized
+    on its own, so no output depends on the rest of its batch (a diagnostic, never a record)."""
+    model, loss = built
+
+    def swap(module: nn.Module) -> None:
+        for name, child in module.named_children():
+            if isinstance(child, nn.BatchNorm2d):
+                setattr(module, name, nn.GroupNorm(1, child.num_features))
+            else:
+                swap(child)
+
+    swap(model)
+    return model, loss
+
+
+def build(cfg, n_classes: int, norm: str):
+    built = create_method(cfg, n_classes=n_classes)
+    return without_batch_statistics(built) if norm == "group" else built
+
+
+def snapshot(cfg, train, query, n_classes: int, norm: str = "batch") -> dict:
     """Validation and training-fit numbers of the run's latest checkpoint."""
     state = read_checkpoint(checkpoint_path(cfg))
-    model, _ = create_method(cfg, n_classes=n_classes)
+    model, _ = build(cfg, n_classes, norm)
     model.load_state_dict(state["model"])
     model.eval()
     norm = Normalizer(**state["normalizer"])
@@ -80,6 +105,9 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=40)
     ap.add_argument("--every", type=int, default=5)
     ap.add_argument("--set", dest="sets", action="append", default=[])
+    ap.add_argument("--norm", choices=("batch", "group"), default="batch",
+                    help="group: the trunk's BatchNorm swapped for per-image GroupNorm(1, C) "
+                         "(use its own DMH_RUNS: the run's name does not say so)")
     a = ap.parse_args()
     p = get_profile(a.profile)
     cfg = method_config(a.method, a.dataset, p, bits=p.longest, seed=p.seeds[0], eval_split="val")
@@ -87,9 +115,11 @@ def main() -> None:
     print(json.dumps({"run": cfg.name(), "config": cfg.to_dict()}))
     train, query, _, _ = protocol_parts(cfg)
     n_classes = len(np.unique(train.labels))
+    if a.norm == "group":  # the training loop builds its model through this name
+        fit_module.create_method = lambda c, n_classes: build(c, n_classes, "group")
     for stop in range(a.every, a.epochs + a.every, a.every):
         fit(cfg, train, progress=False, stop_after_epochs=min(stop, a.epochs))
-        print(json.dumps(snapshot(cfg, train, query, n_classes)), flush=True)
+        print(json.dumps(snapshot(cfg, train, query, n_classes, a.norm)), flush=True)
 
 
 if __name__ == "__main__":
