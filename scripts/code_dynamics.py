@@ -26,6 +26,7 @@ from torch import nn
 
 from dmh.experiments.configs import method_config
 from dmh.experiments.profiles import get_profile
+from dmh.experiments.tuning import as_fields
 from dmh.methods import create_method
 from dmh.report.pair_objective import PAIR_TERM, model_pair_terms
 from dmh.run.checkpoint import read_checkpoint
@@ -38,18 +39,14 @@ from dmh.run.store import checkpoint_path
 
 def overridden(cfg, sets: list[str]):
     """`cfg` with `key=value` overrides (values read as JSON, else as strings)."""
-    kw = {}
+    values = {}
     for s in sets:
         key, _, raw = s.partition("=")
         try:
-            value = json.loads(raw)
+            values[key] = json.loads(raw)
         except json.JSONDecodeError:
-            value = raw
-        if key.startswith("method_kwargs."):
-            kw["method_kwargs"] = {**kw.get("method_kwargs", cfg.method_kwargs), key.split(".", 1)[1]: value}
-        else:
-            kw[key] = value
-    return replace(cfg, **kw)
+            values[key] = raw
+    return replace(cfg, **as_fields(values, cfg.method_kwargs))
 
 
 def without_batch_statistics(built):

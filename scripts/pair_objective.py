@@ -19,21 +19,11 @@ import json
 import numpy as np
 import torch
 
-from dmh.report.pair_objective import batch_outputs, pair_loss
-from dmh.methods import create_method
-from dmh.run.batches import epoch_batches
-from dmh.run.checkpoint import read_checkpoint
-from dmh.run.encode import Normalizer
+from dmh.report.pair_objective import batch_outputs, drawn_batches, pair_loss
+from dmh.run.checkpoint import load_trained
 from dmh.run.fit import protocol_parts
-from dmh.run.store import checkpoint_file
-from dmh.core.config import TrainConfig
 
 SCALES = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
-
-
-def loss_for(name: str, bits: int) -> torch.nn.Module:
-    """The loss with its pair term alone (as `dmh.report.pair_objective` scores it)."""
-    return pair_loss(name, bits)
 
 
 def main() -> None:
@@ -45,17 +35,11 @@ def main() -> None:
     a = ap.parse_args()
     torch.set_num_threads(1)
     for run in a.runs:
-        state = read_checkpoint(checkpoint_file(run))
-        cfg = TrainConfig.from_dict(state["config"])
+        model, norm, cfg = load_trained(run)
         train = protocol_parts(cfg)[0]
-        classes, y = np.unique(train.labels, return_inverse=True)
-        model, _ = create_method(cfg, n_classes=len(classes))
-        model.load_state_dict(state["model"])
-        norm = Normalizer(**state["normalizer"])
-        labels = torch.from_numpy(y.astype(np.int64))
-        batches = epoch_batches("pk4", labels, 64, torch.Generator().manual_seed(0))
+        labels, batches = drawn_batches(train.labels, "pk4", 64)
         outputs = batch_outputs(model, train.images, norm, batches, batch_statistics=a.batch_statistics)
-        crit = loss_for(a.loss, cfg.bits)
+        crit = pair_loss(a.loss, cfg.bits)
         for s in SCALES:
             pair, pos, neg, size = [], [], [], []
             for idx, out in zip(batches, outputs):

@@ -105,7 +105,7 @@ def test_paper_pairs_lines_read_the_grid(tmp_path, monkeypatch):
     monkeypatch.setattr(type(p.store), "has_run", lambda self, c: c.name() in stored)
     monkeypatch.setattr(type(p.store), "load_run",
                         lambda self, c, cmd=None: type("R", (), {"metrics": {"map_all": stored[c.name()]}}))
-    monkeypatch.setattr("dmh.report.reading.floors_frame", lambda p: pd.DataFrame(
+    monkeypatch.setattr("dmh.report.recipe.floors_frame", lambda p: pd.DataFrame(
         [{"dataset": "lfw", "method": "random", "bits": p.longest, "map_all": 0.01}]))
     batch, paper = dpsh_pairs_configs("lfw", p)
     assert paper.method_kwargs["pairs"] == "all" and "pairs" not in batch.method_kwargs

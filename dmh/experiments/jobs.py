@@ -12,7 +12,7 @@ from ..core.provenance import provenance
 from ..run.checkpoint import read_checkpoint
 from ..run.evaluate import score_codes, score_model
 from ..run.fit import fit, protocol_parts
-from ..run.fit_many import fit_many, stack_key
+from ..run.fit_many import fit_many, keeps_image_memory, stack_key
 from ..run.records import RunRecord
 from ..run.store import Store, checkpoint_label, checkpoint_path
 
@@ -44,9 +44,9 @@ def stack_groups(configs: list[TrainConfig], size: int) -> list[list[TrainConfig
     first was."""
     groups, filling = [], {}
     for c in configs:
-        # vmap drops autocast (`fit_many.StackedRuns`): bf16 trains alone; so does a loss that
-        # keeps each training image's output (DPSH's pairs='all'), which vmap cannot index
-        if c.precision == "bf16" or c.method_kwargs.get("pairs") == "all":
+        # vmap drops autocast (`fit_many.StackedRuns`): bf16 trains alone, as does a loss
+        # with a memory of each training image
+        if c.precision == "bf16" or keeps_image_memory(c):
             groups.append([c])
             continue
         g = filling.get(key := stack_key(c))

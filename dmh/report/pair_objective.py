@@ -92,8 +92,8 @@ def model_pair_terms(model: torch.nn.Module, method: str, images: np.ndarray, la
     out = {}
     for k in ("running", "batch"):
         hs = batch_outputs(model, images, norm, batches, batch_statistics=k == "batch")
-        out[k] = float(np.mean([float(pair_loss(method, h.shape[1])(h, h, y[i])[0])
-                                for h, i in zip(hs, batches)]))
+        loss = pair_loss(method, hs[0].shape[1])
+        out[k] = float(np.mean([float(loss(h, h, y[i])[0]) for h, i in zip(hs, batches)]))
     return out
 
 
@@ -156,11 +156,10 @@ def paper_pairs_lines(profile: str | Profile) -> str:
     training image) beside the batch's own pairs (`dpshpairs-<ds>`), against the
     learned-nothing line (twice the random codes' mAP@all at the longest code)."""
     from ..experiments.configs import dpsh_pairs_configs
-    from .reading import floors_frame
+    from .recipe import learned_nothing_line
 
     p = get_profile(profile)
-    floors = floors_frame(p)
-    floor = floors[(floors.method == "random") & (floors.bits == p.longest)].set_index("dataset").map_all
+    lines = learned_nothing_line(p)
     out = []
     for ds in p.datasets:
         cmd = grid_command(f"dpshpairs-{ds}", p)
@@ -169,7 +168,7 @@ def paper_pairs_lines(profile: str | Profile) -> str:
         if "all" not in got:
             out.append(f"{NAMES[ds]}: DPSH with its paper's pairs has not landed (`{cmd}`).")
             continue
-        line = 2 * floor[ds]
+        line = lines[ds]
         s = (f"{NAMES[ds]}: DPSH with its paper's pairs (each image against every training image) "
              f"val mAP@all {got['all']:.4f}" + (f", with the batch's own pairs {got['batch']:.4f}"
                                                  if "batch" in got else "")

@@ -90,18 +90,24 @@ def plateau_lines(df: pd.DataFrame) -> str:
     return "\n".join(textwrap.fill(s, 90) for s in out)
 
 
+def learned_nothing_line(p: Profile) -> pd.Series:
+    """Per dataset: twice the random codes' test mAP@all at the longest code, the line under
+    which a method learned nothing."""
+    floors = floors_frame(p)
+    return 2 * floors[(floors.method == "random") & (floors.bits == p.longest)].set_index("dataset").map_all
+
+
 def pairwise_frame(profile: str | Profile) -> pd.DataFrame:
     """The pairwise baselines on validation: DSH and DPSH at every lr of the study, HashNet at
     its lr (`sampler-<ds>`), each with random and P x K batches; mAP@all beside twice the
     random codes' test mAP@all (the learned-nothing line)."""
     p = get_profile(profile)
-    floors = floors_frame(p)
-    floor = floors[(floors.method == "random") & (floors.bits == p.longest)].set_index("dataset").map_all
+    line = learned_nothing_line(p)
     runs = {r.config_key: r for kind in ("pairlr", "sampler") for r in study_records(kind, p)[0]}
     rows = [{"dataset": NAMES[r.dataset], "method": label(r.config.method),
              "batches": "P x K" if r.config.sampler != "random" else "random",
              "lr": r.config.lr, "val mAP@all": r.metrics["map_all"],
-             "2x random codes": 2 * floor[r.dataset]} for r in runs.values()]
+             "2x random codes": line[r.dataset]} for r in runs.values()]
     return pd.DataFrame(rows).sort_values(["dataset", "method", "batches", "lr"], ignore_index=True)
 
 

@@ -31,6 +31,12 @@ from .store import checkpoint_path
 STACKABLE_KWARGS = ("alpha", "eta", "lam", "mu", "gamma", "sigma", "beta_max")
 
 
+def keeps_image_memory(cfg: TrainConfig) -> bool:
+    """Whether the run's loss keeps each training image's output (DPSH's pairs='all'): vmap
+    cannot index that memory, so such a run trains alone."""
+    return cfg.method_kwargs.get("pairs") == "all"
+
+
 def stack_key(cfg: TrainConfig) -> str:
     """Configs with equal keys can train stacked: the same but for the seed, the lr, DMH's
     loss weights and center rate, and the numbers among STACKABLE_KWARGS (a kwarg set in one
@@ -176,7 +182,7 @@ def fit_many(cfgs: list[TrainConfig], train_fs: FaceSet, *, device: str = "cpu",
     if len({stack_key(c) for c in cfgs}) != 1:
         raise ValueError("fit_many: the configs differ in more than seed, lr and loss weights "
                          "(dmh.run.fit_many.stack_key)")
-    if any(c.method_kwargs.get("pairs") == "all" for c in cfgs):
+    if any(keeps_image_memory(c) for c in cfgs):
         raise ValueError("fit_many: DPSH with pairs='all' keeps each training image's output and "
                          "trains unstacked (dmh.experiments.jobs.stack_groups)")
     cfg, m = cfgs[0], len(cfgs)
